@@ -1,0 +1,315 @@
+package herald
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is everything a Node can be told. Zero values mean the defaults
+// named on each field; DefaultConfig returns a ready-to-run development
+// setup. Field tags give the YAML keys; environment variables are
+// HERALD_ plus the key path in upper case (HERALD_LIMITS_MAX_MESSAGE_SIZE).
+type Config struct {
+	// Addr is where `herald serve` listens. Zero means ":8080".
+	Addr string `yaml:"addr"`
+	// APIKey authorizes the HTTP server API ("Authorization: apikey KEY").
+	// Empty disables the API.
+	APIKey string `yaml:"api_key"`
+	// TokenSecret verifies HS256 connection tokens.
+	TokenSecret string `yaml:"token_secret"`
+	// TokenRSAPublicKey is a PEM file whose key verifies RS256 tokens.
+	TokenRSAPublicKey string `yaml:"token_rsa_public_key"`
+	// TokenECDSAPublicKey is a PEM file whose key verifies ES256 tokens.
+	TokenECDSAPublicKey string `yaml:"token_ecdsa_public_key"`
+	// TokenIssuer, when set, must match a token's "iss".
+	TokenIssuer string `yaml:"token_issuer"`
+	// TokenAudience, when set, must be in a token's "aud".
+	TokenAudience string `yaml:"token_audience"`
+	// AllowAnonymous lets connections without a token in.
+	AllowAnonymous bool `yaml:"allow_anonymous"`
+	// AllowedOrigins lists browser origins allowed to connect
+	// ("https://example.com"); "*" allows any. Empty means the request's
+	// own host only.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// Echo serves a diagnostic WebSocket echo at /echo.
+	Echo bool `yaml:"echo"`
+	// DevLogin serves POST /dev/token, which mints a token for any user
+	// name. Only for development; `herald serve` turns it on in dev mode.
+	DevLogin bool `yaml:"dev_login"`
+
+	// Limits bound what one connection or the node may use.
+	Limits Limits `yaml:"limits"`
+	// Heartbeat sets the server's WebSocket pings.
+	Heartbeat Heartbeat `yaml:"heartbeat"`
+	// ConnectTimeout is how long a connection may stay unauthenticated
+	// when anonymous access is off. Zero means 10s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// ShutdownTimeout is how long a graceful shutdown waits for
+	// connections to close. Zero means 10s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// HistoryMetaTTL is how long a channel's offsets outlive its last
+	// publication. Zero means 24h.
+	HistoryMetaTTL time.Duration `yaml:"history_meta_ttl"`
+
+	// DefaultChannel is the policy of channels without a namespace.
+	DefaultChannel ChannelPolicy `yaml:"default_channel"`
+	// Namespaces maps a namespace name to the policy of its channels:
+	// channel "chat:lobby" is in namespace "chat".
+	Namespaces map[string]ChannelPolicy `yaml:"namespaces"`
+
+	// Log sets the server log.
+	Log LogConfig `yaml:"log"`
+}
+
+// Limits bound resources. Zero values mean the defaults given.
+type Limits struct {
+	// MaxMessageSize is the largest frame a client may send, in bytes;
+	// larger closes the connection with 1009. Zero means 65536.
+	MaxMessageSize int `yaml:"max_message_size"`
+	// MaxQueueBytes bounds a connection's unsent outbound bytes; a slow
+	// consumer past it is closed with 1013. Zero means 1048576.
+	MaxQueueBytes int `yaml:"max_queue_bytes"`
+	// MaxConnections caps connections on the node; more get HTTP 503.
+	// Zero means 100000.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerUser caps one user's connections on the node; more
+	// are closed with 1013. Zero means 100.
+	MaxConnectionsPerUser int `yaml:"max_connections_per_user"`
+	// MaxSubscriptions caps channels per connection. Zero means 256.
+	MaxSubscriptions int `yaml:"max_subscriptions"`
+	// CommandRate is the sustained commands per second one connection may
+	// send; excess gets error 429. Zero means 50.
+	CommandRate float64 `yaml:"command_rate"`
+	// CommandBurst is how many commands may arrive at once before the rate
+	// applies; this many refused in a row closes the connection with
+	// 1008. Zero means 100.
+	CommandBurst int `yaml:"command_burst"`
+	// MaxAPIBody is the largest HTTP API request body, in bytes; larger
+	// gets 413. Zero means 1048576.
+	MaxAPIBody int `yaml:"max_api_body"`
+}
+
+// Heartbeat sets server pings. Zero values mean the defaults given.
+type Heartbeat struct {
+	// Interval is how long a connection may be silent before it is
+	// pinged. Zero means 25s.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout is how long a ping may go unanswered before the connection
+	// is dropped. Zero means 10s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// LogConfig sets the server log.
+type LogConfig struct {
+	// Level is debug, info, warn or error. Empty means info.
+	Level string `yaml:"level"`
+	// Format is text or json. Empty means text.
+	Format string `yaml:"format"`
+}
+
+// Access says who may do something on a channel.
+type Access string
+
+// Access levels.
+const (
+	// AccessAnyone allows every connection, anonymous ones included.
+	AccessAnyone Access = "anyone"
+	// AccessAuthenticated allows connections with a user.
+	AccessAuthenticated Access = "authenticated"
+	// AccessSubscribers allows connections subscribed to the channel
+	// (publish only).
+	AccessSubscribers Access = "subscribers"
+	// AccessNobody allows no client; the server API and Go API still can.
+	AccessNobody Access = "nobody"
+)
+
+// ChannelPolicy is what clients may do on the channels of a namespace.
+type ChannelPolicy struct {
+	// Subscribe is who may subscribe: anyone, authenticated or nobody.
+	// Empty means anyone.
+	Subscribe Access `yaml:"subscribe"`
+	// Publish is who may publish from a client: anyone, authenticated,
+	// subscribers or nobody. Empty means nobody.
+	Publish Access `yaml:"publish"`
+	// Presence keeps who is subscribed and answers presence requests.
+	Presence bool `yaml:"presence"`
+	// JoinLeave sends join and leave notices to subscribers.
+	JoinLeave bool `yaml:"join_leave"`
+	// HistorySize is how many publications the channel keeps.
+	HistorySize int `yaml:"history_size"`
+	// HistoryTTL is how long kept publications live; zero keeps them
+	// until newer ones push them out.
+	HistoryTTL time.Duration `yaml:"history_ttl"`
+}
+
+// DefaultConfig is the development setup `herald serve` runs without a
+// config file: anonymous clients welcome, a "chat" namespace clients may
+// publish to with presence and history, and a server-only "alerts"
+// namespace.
+func DefaultConfig() Config {
+	return Config{
+		Addr:           ":8080",
+		AllowAnonymous: true,
+		DefaultChannel: ChannelPolicy{Subscribe: AccessAnyone, Publish: AccessNobody},
+		Namespaces: map[string]ChannelPolicy{
+			"chat": {Subscribe: AccessAnyone, Publish: AccessSubscribers, Presence: true,
+				JoinLeave: true, HistorySize: 100, HistoryTTL: time.Hour},
+			"alerts": {Subscribe: AccessAuthenticated, Publish: AccessNobody},
+		},
+	}
+}
+
+// withDefaults fills zero values.
+func (c Config) withDefaults() Config {
+	setStr(&c.Addr, ":8080")
+	l := &c.Limits
+	setInt(&l.MaxMessageSize, 64<<10)
+	setInt(&l.MaxQueueBytes, 1<<20)
+	setInt(&l.MaxConnections, 100000)
+	setInt(&l.MaxConnectionsPerUser, 100)
+	setInt(&l.MaxSubscriptions, 256)
+	if l.CommandRate <= 0 {
+		l.CommandRate = 50
+	}
+	setInt(&l.CommandBurst, 100)
+	setInt(&l.MaxAPIBody, 1<<20)
+	setDur(&c.Heartbeat.Interval, 25*time.Second)
+	setDur(&c.Heartbeat.Timeout, 10*time.Second)
+	setDur(&c.ConnectTimeout, 10*time.Second)
+	setDur(&c.ShutdownTimeout, 10*time.Second)
+	setDur(&c.HistoryMetaTTL, 24*time.Hour)
+	c.DefaultChannel = c.DefaultChannel.withDefaults()
+	ns := make(map[string]ChannelPolicy, len(c.Namespaces))
+	for name, p := range c.Namespaces {
+		ns[name] = p.withDefaults()
+	}
+	c.Namespaces = ns
+	return c
+}
+
+func (p ChannelPolicy) withDefaults() ChannelPolicy {
+	if p.Subscribe == "" {
+		p.Subscribe = AccessAnyone
+	}
+	if p.Publish == "" {
+		p.Publish = AccessNobody
+	}
+	return p
+}
+
+func setStr(v *string, def string) {
+	if *v == "" {
+		*v = def
+	}
+}
+
+func setInt(v *int, def int) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+func setDur(v *time.Duration, def time.Duration) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+var namespaceName = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
+
+// Validate checks the configuration and names the first bad key.
+func (c Config) Validate() error {
+	for _, check := range []func() error{c.validateLimits, c.validatePolicies, c.validateLog, c.validateOrigins} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) validateLimits() error {
+	ints := map[string]int{
+		"limits.max_message_size": c.Limits.MaxMessageSize, "limits.max_queue_bytes": c.Limits.MaxQueueBytes,
+		"limits.max_connections": c.Limits.MaxConnections, "limits.max_connections_per_user": c.Limits.MaxConnectionsPerUser,
+		"limits.max_subscriptions": c.Limits.MaxSubscriptions, "limits.command_burst": c.Limits.CommandBurst,
+		"limits.max_api_body": c.Limits.MaxAPIBody,
+	}
+	for key, v := range ints {
+		if v < 0 {
+			return fmt.Errorf("%s: must not be negative (got %d)", key, v)
+		}
+	}
+	if c.Limits.CommandRate < 0 {
+		return fmt.Errorf("limits.command_rate: must not be negative (got %v)", c.Limits.CommandRate)
+	}
+	durs := map[string]time.Duration{
+		"heartbeat.interval": c.Heartbeat.Interval, "heartbeat.timeout": c.Heartbeat.Timeout,
+		"connect_timeout": c.ConnectTimeout, "shutdown_timeout": c.ShutdownTimeout, "history_meta_ttl": c.HistoryMetaTTL,
+	}
+	for key, v := range durs {
+		if v < 0 {
+			return fmt.Errorf("%s: must not be negative (got %v)", key, v)
+		}
+	}
+	return nil
+}
+
+func (c Config) validatePolicies() error {
+	if err := c.DefaultChannel.validate("default_channel"); err != nil {
+		return err
+	}
+	for name, p := range c.Namespaces {
+		if !namespaceName.MatchString(name) {
+			return fmt.Errorf("namespaces.%s: a namespace name is 1-64 letters, digits, '_', '-' or '.'", name)
+		}
+		if err := p.validate("namespaces." + name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p ChannelPolicy) validate(key string) error {
+	switch p.Subscribe {
+	case "", AccessAnyone, AccessAuthenticated, AccessNobody:
+	default:
+		return fmt.Errorf("%s.subscribe: %q is not one of anyone, authenticated, nobody", key, p.Subscribe)
+	}
+	switch p.Publish {
+	case "", AccessAnyone, AccessAuthenticated, AccessSubscribers, AccessNobody:
+	default:
+		return fmt.Errorf("%s.publish: %q is not one of anyone, authenticated, subscribers, nobody", key, p.Publish)
+	}
+	if p.HistorySize < 0 {
+		return fmt.Errorf("%s.history_size: must not be negative (got %d)", key, p.HistorySize)
+	}
+	if p.HistoryTTL < 0 {
+		return fmt.Errorf("%s.history_ttl: must not be negative (got %v)", key, p.HistoryTTL)
+	}
+	return nil
+}
+
+func (c Config) validateLog() error {
+	switch strings.ToLower(c.Log.Level) {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "", "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	}
+	return nil
+}
+
+func (c Config) validateOrigins() error {
+	for i, o := range c.AllowedOrigins {
+		if o != "*" && !strings.Contains(o, "://") {
+			return fmt.Errorf("allowed_origins[%d]: %q is not an origin like https://example.com (or \"*\")", i, o)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package herald
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/heraldhq/herald/web"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler serves everything the node offers on one listener: /ws
+// (herald's protocol), /api/ (server API), /healthz, /readyz, /metrics,
+// /echo when enabled, and the web pages at /.
+func (n *Node) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", n.serveWS)
+	mux.Handle("/api/", n.APIHandler())
+	mux.HandleFunc("/healthz", n.serveHealth)
+	mux.HandleFunc("/readyz", n.serveReady)
+	mux.Handle("/metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{}))
+	if n.cfg.Echo {
+		mux.HandleFunc("/echo", n.serveEcho)
+	}
+	if n.cfg.DevLogin {
+		mux.HandleFunc("/dev/token", n.serveDevToken)
+	}
+	mux.Handle("/", web.Handler())
+	return mux
+}
+
+// WebSocketHandler serves herald's WebSocket protocol alone, for mounting
+// at a path of the application's choosing.
+func (n *Node) WebSocketHandler() http.Handler { return http.HandlerFunc(n.serveWS) }
+
+// admit decides whether a WebSocket upgrade may go ahead, answering the
+// request itself when not.
+func (n *Node) admit(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case n.closing.Load():
+		httpError(w, http.StatusServiceUnavailable, "server is shutting down")
+		return false
+	case !n.originAllowed(r):
+		n.metrics.originRejected.Inc()
+		httpError(w, http.StatusForbidden, "origin "+r.Header.Get("Origin")+" is not allowed")
+		return false
+	case n.conns.Load() >= int64(n.cfg.Limits.MaxConnections):
+		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
+		httpError(w, http.StatusServiceUnavailable, "too many connections: try again later")
+		return false
+	}
+	return true
+}
+
+// originAllowed accepts requests without an Origin (not from a browser),
+// from the request's own host, and from the configured origins.
+func (n *Node) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, o := range n.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// serveReady says whether the node takes new connections.
+func (n *Node) serveReady(w http.ResponseWriter, _ *http.Request) {
+	if n.closing.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// maxBroadcastChannels bounds one broadcast request.
+const maxBroadcastChannels = 1000
+
+type publishRequest struct {
+	Channel string          `json:"channel"`
+	Data    json.RawMessage `json:"data"`
+	Event   string          `json:"event"`
+}
+
+func (s *server) publish(r *http.Request) (int, any) {
+	var req publishRequest
+	if err := s.decode(r, &req); err != nil {
+		return fail(err)
+	}
+	if req.Channel == "" {
+		return fail(missing("channel"))
+	}
+	if len(req.Data) == 0 {
+		return fail(missing("data"))
+	}
+	res, err := s.backend.Publish(r.Context(), req.Channel, req.Event, req.Data)
+	if err != nil {
+		return fail(err)
+	}
+	return http.StatusOK, res
+}
+
+type broadcastRequest struct {
+	Channels []string        `json:"channels"`
+	Data     json.RawMessage `json:"data"`
+	Event    string          `json:"event"`
+}
+
+type broadcastResult struct {
+	Channel string `json:"channel"`
+	PublishResult
+}
+
+type broadcastResponse struct {
+	Results   []broadcastResult `json:"results"`
+	Delivered int               `json:"delivered"`
+}
+
+func (s *server) broadcast(r *http.Request) (int, any) {
+	var req broadcastRequest
+	if err := s.decode(r, &req); err != nil {
+		return fail(err)
+	}
+	switch {
+	case len(req.Channels) == 0:
+		return fail(missing("channels"))
+	case len(req.Channels) > maxBroadcastChannels:
+		return fail(&Error{http.StatusBadRequest, fmt.Sprintf("at most %d channels per broadcast", maxBroadcastChannels)})
+	case len(req.Data) == 0:
+		return fail(missing("data"))
+	}
+	for i, ch := range req.Channels {
+		if err := s.backend.CheckChannel(ch); err != nil {
+			return fail(&Error{http.StatusBadRequest, fmt.Sprintf("channels[%d]: %v", i, err)})
+		}
+	}
+	var resp broadcastResponse
+	for i, ch := range req.Channels {
+		res, err := s.backend.Publish(r.Context(), ch, req.Event, req.Data)
+		if err != nil {
+			return fail(fmt.Errorf("channels[%d]: %w (the channels before it were published)", i, err))
+		}
+		resp.Results = append(resp.Results, broadcastResult{ch, res})
+		resp.Delivered += res.Delivered
+	}
+	return http.StatusOK, resp
+}
+
+type pushRequest struct {
+	User  string          `json:"user"`
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data"`
+}
+
+type countResponse struct {
+	Delivered int `json:"delivered"`
+}
+
+func (s *server) push(r *http.Request) (int, any) {
+	var req pushRequest
+	if err := s.decode(r, &req); err != nil {
+		return fail(err)
+	}
+	switch {
+	case req.User == "":
+		return fail(missing("user"))
+	case req.Event == "":
+		return fail(missing("event"))
+	case len(req.Data) == 0:
+		return fail(missing("data"))
+	}
+	n, err := s.backend.Push(r.Context(), req.User, req.Event, req.Data)
+	if err != nil {
+		return fail(err)
+	}
+	return http.StatusOK, countResponse{n}
+}
+
+type userRequest struct {
+	User    string `json:"user"`
+	Channel string `json:"channel"`
+}
+
+func (s *server) disconnect(r *http.Request) (int, any) {
+	var req struct {
+		User string `json:"user"`
+	}
+	if err := s.decode(r, &req); err != nil {
+		return fail(err)
+	}
+	if req.User == "" {
+		return fail(missing("user"))
+	}
+	return http.StatusOK, map[string]int{"disconnected": s.backend.Disconnect(r.Context(), req.User)}
+}
+
+func (s *server) unsubscribe(r *http.Request) (int, any) {
+	var req userRequest
+	if err := s.decode(r, &req); err != nil {
+		return fail(err)
+	}
+	if req.User == "" {
+		return fail(missing("user"))
+	}
+	if req.Channel == "" {
+		return fail(missing("channel"))
+	}
+	return http.StatusOK, map[string]int{"unsubscribed": s.backend.Unsubscribe(r.Context(), req.User, req.Channel)}
+}
+
+func (s *server) presence(r *http.Request) (int, any) {
+	ch := r.URL.Query().Get("channel")
+	if ch == "" {
+		return fail(&Error{http.StatusBadRequest, `missing query parameter "channel"`})
+	}
+	clients, err := s.backend.Presence(r.Context(), ch)
+	if err != nil {
+		return fail(err)
+	}
+	return http.StatusOK, map[string]any{"channel": ch, "clients": clients}
+}
+
+func (s *server) channels(*http.Request) (int, any) {
+	return http.StatusOK, map[string]any{"channels": s.backend.Channels()}
+}
+
+func (s *server) info(*http.Request) (int, any) {
+	return http.StatusOK, s.backend.Info()
+}

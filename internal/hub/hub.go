@@ -1,0 +1,159 @@
+package hub
+
+import (
+	"hash/maphash"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// shardCount spreads channels over locks and fan-out goroutines.
+const shardCount = 64
+
+// queueLength bounds messages waiting for fan-out per shard; publishers
+// wait when it is full rather than letting memory grow.
+const queueLength = 4096
+
+// maxBatch bounds how many queued messages one fan-out round takes. Every
+// subscriber gets everything a round queued for it in one write.
+const maxBatch = 256
+
+// Hub holds this node's subscriptions.
+type Hub struct {
+	seed    maphash.Seed
+	shards  [shardCount]shard
+	users   users
+	flusher *flusher
+	// delivered counts fan-out deliveries, added once per message.
+	delivered atomic.Int64
+	done      chan struct{}
+	wg      sync.WaitGroup
+}
+
+type shard struct {
+	mu       sync.RWMutex
+	channels map[string]*subscribers
+	queue    chan *Message
+}
+
+// New starts a hub and its fan-out goroutines.
+func New() *Hub {
+	h := &Hub{seed: maphash.MakeSeed(), done: make(chan struct{})}
+	h.users.init()
+	h.flusher = newFlusher(runtime.GOMAXPROCS(0))
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.channels = make(map[string]*subscribers)
+		s.queue = make(chan *Message, queueLength)
+		h.wg.Add(1)
+		go h.fanout(s)
+	}
+	return h
+}
+
+// Close stops the fan-out goroutines; messages still queued are dropped.
+func (h *Hub) Close() {
+	select {
+	case <-h.done:
+		return
+	default:
+	}
+	close(h.done)
+	h.wg.Wait()
+	h.flusher.stop()
+}
+
+func (h *Hub) shard(ch string) *shard {
+	return &h.shards[maphash.String(h.seed, ch)%shardCount]
+}
+
+// Subscribe adds sub to ch and reports whether it is the channel's first
+// subscriber on this node. Subscribing twice is a no-op that returns false.
+func (h *Hub) Subscribe(ch string, sub Subscriber) (first bool) {
+	s := h.shard(ch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	subs := s.channels[ch]
+	if subs == nil {
+		subs = newSubscribers()
+		s.channels[ch] = subs
+		first = true
+	}
+	subs.add(sub)
+	return first
+}
+
+// Unsubscribe removes sub from ch and reports whether ch has no
+// subscribers left on this node (false if sub was not subscribed).
+func (h *Hub) Unsubscribe(ch string, sub Subscriber) (last bool) {
+	s := h.shard(ch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	subs := s.channels[ch]
+	if subs == nil || !subs.remove(sub) {
+		return false
+	}
+	if subs.len() == 0 {
+		delete(s.channels, ch)
+		return true
+	}
+	return false
+}
+
+// NumSubscribers is how many subscribers ch has on this node.
+func (h *Hub) NumSubscribers(ch string) int {
+	s := h.shard(ch)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if subs := s.channels[ch]; subs != nil {
+		return subs.len()
+	}
+	return 0
+}
+
+// ChannelCount is one channel and its subscriber count.
+type ChannelCount struct {
+	Channel     string `json:"channel"`
+	Subscribers int    `json:"subscribers"`
+}
+
+// Channels lists channels with subscribers on this node, sorted by name.
+func (h *Hub) Channels() []ChannelCount {
+	var out []ChannelCount
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.RLock()
+		for ch, subs := range s.channels {
+			out = append(out, ChannelCount{ch, subs.len()})
+		}
+		s.mu.RUnlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Channel < out[j].Channel })
+	return out
+}
+
+// NumChannels is how many channels have subscribers on this node.
+func (h *Hub) NumChannels() int {
+	n := 0
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.RLock()
+		n += len(s.channels)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// Broadcast queues m for every subscriber of m.Channel. Messages of one
+// channel are delivered in the order Broadcast was called.
+func (h *Hub) Broadcast(m *Message) {
+	select {
+	case h.shard(m.Channel).queue <- m:
+	case <-h.done:
+	}
+}
+
+// Delivered is how many times fan-out has queued a message to a
+// subscriber since the hub started.
+func (h *Hub) Delivered() int64 { return h.delivered.Load() }

@@ -1,0 +1,51 @@
+package websocket
+
+import "time"
+
+// heartbeat pings connections that have gone quiet and drops those that do
+// not answer. One goroutine serves every connection, so an idle connection
+// costs no timer and no goroutine of its own.
+func (e *Engine) heartbeat() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.beatPeriod())
+	defer t.Stop()
+	for {
+		select {
+		case <-e.done:
+			return
+		case now := <-t.C:
+			e.beat(now.UnixNano())
+		}
+	}
+}
+
+// beatPeriod checks often enough to keep the configured times to within a
+// quarter, and at most once a second.
+func (e *Engine) beatPeriod() time.Duration {
+	p := min(e.cfg.PingInterval, e.cfg.PongTimeout) / 4
+	return max(min(p, time.Second), 5*time.Millisecond)
+}
+
+func (e *Engine) beat(now int64) {
+	interval, timeout := int64(e.cfg.PingInterval), int64(e.cfg.PongTimeout)
+	var due, dead []*Conn
+	e.conns.each(func(c *Conn) {
+		sent, last := c.pingSent.Load(), c.lastRead.Load()
+		switch {
+		case sent != 0 && last < sent:
+			if now-sent > timeout {
+				dead = append(dead, c)
+			}
+		case now-max(last, sent) >= interval:
+			due = append(due, c)
+		}
+	})
+	for _, c := range dead {
+		e.stats.HeartbeatTimeouts.Add(1)
+		c.abortWith(CloseAbnormal, "ping timeout")
+	}
+	for _, c := range due {
+		c.pingSent.Store(now)
+		c.sendControl(pingFrame)
+	}
+}
