@@ -46,7 +46,9 @@ func (b apiBackend) Push(ctx context.Context, user, event string, data json.RawM
 	return count, nil
 }
 
-func (b apiBackend) Disconnect(ctx context.Context, user string) int { return b.n.Disconnect(ctx, user) }
+func (b apiBackend) Disconnect(ctx context.Context, user string) int {
+	return b.n.Disconnect(ctx, user)
+}
 
 func (b apiBackend) Unsubscribe(ctx context.Context, user, ch string) int {
 	return b.n.Unsubscribe(ctx, user, ch)

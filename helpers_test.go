@@ -106,6 +106,10 @@ type wsConn struct {
 	events  chan map[string]any
 	// closed receives the close error once the connection ends.
 	closed chan error
+	// done is closed when the test ends, releasing the reader.
+	done chan struct{}
+	// paused is closed to make the reader stop reading the socket.
+	paused chan struct{}
 }
 
 func dialWS(t *testing.T, url string, header http.Header) *wsConn {
@@ -119,14 +123,23 @@ func dialWS(t *testing.T, url string, header http.Header) *wsConn {
 		t.Fatalf("dial %s: %v (HTTP %d)", url, err, status)
 	}
 	c := &wsConn{t: t, conn: conn, replies: make(chan map[string]any, 1024),
-		events: make(chan map[string]any, 4096), closed: make(chan error, 1)}
+		events: make(chan map[string]any, 4096), closed: make(chan error, 1), done: make(chan struct{}), paused: make(chan struct{})}
 	go c.read()
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() {
+		close(c.done)
+		conn.Close()
+	})
 	return c
 }
 
 func (c *wsConn) read() {
 	for {
+		select {
+		case <-c.paused:
+			<-c.done
+			return
+		default:
+		}
 		_, frame, err := c.conn.ReadMessage()
 		if err != nil {
 			c.closed <- err
@@ -138,13 +151,23 @@ func (c *wsConn) read() {
 				c.closed <- fmt.Errorf("server sent invalid JSON: %q", line)
 				return
 			}
+			to := c.replies
 			if _, ok := m["type"]; ok {
-				c.events <- m
-			} else {
-				c.replies <- m
+				to = c.events
+			}
+			select {
+			case to <- m:
+			case <-c.done:
+				return
 			}
 		}
 	}
+}
+
+// stopReading makes the connection stop reading its socket, as a slow
+// consumer would.
+func (c *wsConn) stopReading() {
+	close(c.paused)
 }
 
 // call sends one command and waits for its reply.

@@ -40,7 +40,7 @@ func TestOriginAllowList(t *testing.T) {
 	}
 	refused("https://evil.example")
 	dialWS(t, s.wsURL(""), http.Header{"Origin": {s.srv.URL}}) // same host is fine
-	dialWS(t, s.wsURL(""), nil)                                 // no Origin: not a browser
+	dialWS(t, s.wsURL(""), nil)                                // no Origin: not a browser
 
 	cfg := testConfig()
 	cfg.AllowedOrigins = []string{"https://app.example"}
@@ -137,8 +137,7 @@ func TestSlowConsumerIsCutOffAndOthersKeepReceiving(t *testing.T) {
 	slow.ok(map[string]any{"op": "subscribe", "channel": "firehose"})
 	fast := dialWS(t, s.wsURL(""), nil)
 	fast.ok(map[string]any{"op": "subscribe", "channel": "firehose"})
-	// Stop reading on the slow one: its reader goroutine blocks on a full channel.
-	slow.events = make(chan map[string]any)
+	slow.stopReading()
 
 	payload := fmt.Sprintf("%q", strings.Repeat("p", 8000))
 	sent := 0

@@ -28,7 +28,7 @@ type Hub struct {
 	// delivered counts fan-out deliveries, added once per message.
 	delivered atomic.Int64
 	done      chan struct{}
-	wg      sync.WaitGroup
+	wg        sync.WaitGroup
 }
 
 type shard struct {

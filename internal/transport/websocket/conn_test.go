@@ -378,3 +378,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestPeerEchoOfRegisteredCloseCodes(t *testing.T) {
+	for _, code := range []int{CloseTryAgainLater, 1012, 4001} {
+		h := newEchoHandler()
+		s := startServer(t, Config{CloseTimeout: time.Minute}, h, false)
+		c := dial(t, s)
+		(<-s.conns).Close(code, "x")
+		expectClose(t, c, code) // gorilla echoes the code back
+		select {
+		case got := <-h.done:
+			if got != code {
+				t.Fatalf("handler saw %d, want %d", got, code)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("close %d: the echoed close frame did not end the handshake", code)
+		}
+	}
+}
+
+func TestInvalidCloseCodeFromPeer(t *testing.T) {
+	for _, code := range []int{999, 1004, 1005, 1006, 1015, 2999, 5000} {
+		s := startServer(t, Config{}, newEchoHandler(), false)
+		conn := rawDial(t, s)
+		writeMasked(t, conn, ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(code), "")))
+		if got := readRawClose(t, conn); got != CloseProtocolError {
+			t.Fatalf("peer close %d answered with %d, want 1002", code, got)
+		}
+	}
+}

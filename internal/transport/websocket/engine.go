@@ -34,8 +34,6 @@ type Config struct {
 	WriteTimeout time.Duration
 	// HandshakeTimeout bounds writing the upgrade response. Zero means 10s.
 	HandshakeTimeout time.Duration
-	// Pollers is the number of epoll goroutines. Zero means GOMAXPROCS.
-	Pollers int
 }
 
 func (c Config) withDefaults() Config {
@@ -46,7 +44,6 @@ func (c Config) withDefaults() Config {
 	setDur(&c.CloseTimeout, 3*time.Second)
 	setDur(&c.WriteTimeout, 10*time.Second)
 	setDur(&c.HandshakeTimeout, 10*time.Second)
-	setInt(&c.Pollers, runtime.GOMAXPROCS(0))
 	return c
 }
 
@@ -75,7 +72,7 @@ type Stats struct {
 	ProtocolErrors atomic.Int64
 }
 
-// Engine owns the poller, the heartbeat and every open connection.
+// Engine owns the heartbeat and a set of open connections.
 type Engine struct {
 	cfg   Config
 	nb    *nbio.Engine
@@ -85,11 +82,32 @@ type Engine struct {
 	wg    sync.WaitGroup
 }
 
-var setupNBIO sync.Once
-
-// NewEngine starts the pollers and the heartbeat.
+// NewEngine starts an engine and its heartbeat.
 func NewEngine(cfg Config) (*Engine, error) {
-	setupNBIO.Do(func() {
+	nb, err := sharedPoller()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg.withDefaults(), nb: nb, done: make(chan struct{})}
+	e.conns.init()
+	e.wg.Add(1)
+	go e.heartbeat()
+	return e, nil
+}
+
+var (
+	pollerOnce sync.Once
+	poller     *nbio.Engine
+	pollerErr  error
+)
+
+// sharedPoller starts the process's one nbio engine: GOMAXPROCS epoll
+// goroutines serving every Engine's connections, like Go's own netpoller.
+// It lives as long as the process. Sharing it is also what makes Engine.Stop
+// safe at any moment: nbio's pollers reset their shutdown flag when their
+// loop starts, so stopping an nbio engine right after starting it can hang.
+func sharedPoller() (*nbio.Engine, error) {
+	pollerOnce.Do(func() {
 		logging.SetLevel(logging.LevelError)
 		// nbio indexes connections by fd in a slice of this length; size
 		// it to what this process may open instead of nbio's 2M default.
@@ -97,31 +115,27 @@ func NewEngine(cfg Config) (*Engine, error) {
 		if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < 1<<22 {
 			nbio.MaxOpenFiles = int(rl.Cur) + 64
 		}
-	})
-	e := &Engine{cfg: cfg.withDefaults(), done: make(chan struct{})}
-	e.conns.init()
-	e.nb = nbio.NewEngine(nbio.Config{Name: "herald", NPoller: e.cfg.Pollers})
-	e.nb.OnData(func(nc *nbio.Conn, data []byte) {
-		if c := connOf(nc); c != nil {
-			c.onData(data)
+		nb := nbio.NewEngine(nbio.Config{Name: "herald", NPoller: runtime.GOMAXPROCS(0)})
+		nb.OnData(func(nc *nbio.Conn, data []byte) {
+			if c := connOf(nc); c != nil {
+				c.onData(data)
+			}
+		})
+		nb.OnClose(func(nc *nbio.Conn, _ error) {
+			if c := connOf(nc); c != nil {
+				c.onTransportClosed()
+			}
+		})
+		nb.OnWrittenSize(func(nc *nbio.Conn, _ []byte, n int) {
+			if c := connOf(nc); c != nil {
+				c.onWritten(n)
+			}
+		})
+		if pollerErr = nb.Start(); pollerErr == nil {
+			poller = nb
 		}
 	})
-	e.nb.OnClose(func(nc *nbio.Conn, _ error) {
-		if c := connOf(nc); c != nil {
-			c.onTransportClosed()
-		}
-	})
-	e.nb.OnWrittenSize(func(nc *nbio.Conn, _ []byte, n int) {
-		if c := connOf(nc); c != nil {
-			c.onWritten(n)
-		}
-	})
-	if err := e.nb.Start(); err != nil {
-		return nil, err
-	}
-	e.wg.Add(1)
-	go e.heartbeat()
-	return e, nil
+	return poller, pollerErr
 }
 
 // Stats returns the engine's live counters.
@@ -155,7 +169,7 @@ func (e *Engine) Drain(ctx context.Context) error {
 	return nil
 }
 
-// Stop drops every connection and stops the pollers and the heartbeat.
+// Stop drops every connection and stops the heartbeat.
 func (e *Engine) Stop() {
 	select {
 	case <-e.done:
@@ -164,7 +178,9 @@ func (e *Engine) Stop() {
 	}
 	close(e.done)
 	e.wg.Wait()
-	e.nb.Stop()
+	for _, c := range e.conns.snapshot() {
+		c.abort()
+	}
 }
 
 func (e *Engine) forget(c *Conn) { e.conns.remove(c) }

@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"unicode/utf8"
 
@@ -170,11 +171,28 @@ func (c *Conn) onCloseFrame(payload []byte) error {
 		return &closeError{CloseProtocolError, "close frame with a 1-byte payload"}
 	case len(payload) >= 2:
 		sc, why := ws.ParseCloseFrameData(payload)
-		if err := ws.CheckCloseFrameData(sc, why); err != nil {
-			return &closeError{CloseProtocolError, err.Error()}
+		if !validCloseCode(int(sc)) {
+			return &closeError{CloseProtocolError, fmt.Sprintf("close code %d is not one a peer may send", sc)}
+		}
+		if !utf8.ValidString(why) {
+			return &closeError{CloseProtocolError, "close reason is not valid UTF-8"}
 		}
 		code, reason = int(sc), why
 	}
 	c.peerClosed(code, reason)
 	return nil
+}
+
+// validCloseCode reports whether a peer may send code in a close frame:
+// the codes RFC 6455 defines for use on the wire, those IANA registered
+// since (1012-1014, which servers such as herald send), and the ranges for
+// libraries and applications (3000-4999).
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }

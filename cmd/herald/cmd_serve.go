@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/config"
+)
+
+// serveFlags are the flags of `herald serve`; each maps to a config key.
+type serveFlags struct {
+	fs   *flag.FlagSet
+	file *string
+}
+
+func newServeFlags(stderr io.Writer) serveFlags {
+	fs := newFlags("serve", stderr)
+	sf := serveFlags{fs: fs, file: fs.String("config", os.Getenv("HERALD_CONFIG"), "YAML config file (env HERALD_CONFIG)")}
+	fs.String("addr", "", "listen address (addr, HERALD_ADDR; default :8080)")
+	fs.String("api-key", "", "server API key (api_key, HERALD_API_KEY)")
+	fs.String("token-secret", "", "HS256 token secret (token_secret, HERALD_TOKEN_SECRET)")
+	fs.Bool("allow-anonymous", false, "let clients in without a token (allow_anonymous, HERALD_ALLOW_ANONYMOUS)")
+	fs.Bool("echo", false, "serve the diagnostic echo endpoint /echo (echo, HERALD_ECHO)")
+	fs.String("log-level", "", "debug, info, warn or error (log.level, HERALD_LOG_LEVEL)")
+	return sf
+}
+
+// overrides returns the flags given on the command line, keyed by config key.
+func (sf serveFlags) overrides() map[string]string {
+	keys := map[string]string{"addr": "addr", "api-key": "api_key", "token-secret": "token_secret",
+		"allow-anonymous": "allow_anonymous", "echo": "echo", "log-level": "log.level"}
+	out := map[string]string{}
+	sf.fs.Visit(func(f *flag.Flag) {
+		if key, ok := keys[f.Name]; ok {
+			out[key] = f.Value.String()
+		}
+	})
+	return out
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	sf := newServeFlags(stderr)
+	if err := sf.fs.Parse(args); err != nil {
+		return err
+	}
+	if sf.fs.NArg() > 0 {
+		return usageError("serve takes no arguments, got %q", sf.fs.Args())
+	}
+	cfg, err := config.Load(config.Options{File: *sf.file, Env: os.Environ(), Flags: sf.overrides()})
+	if err != nil {
+		return err
+	}
+	if *sf.file == "" && cfg.APIKey == "" && cfg.TokenSecret == "" {
+		cfg = devMode(cfg, stdout)
+	}
+	return serve(cfg, stderr)
+}
+
+// devMode fills in secrets for a server started with no config and no
+// secrets, and says so loudly: it is for trying herald out, not for
+// production.
+func devMode(cfg herald.Config, out io.Writer) herald.Config {
+	cfg.APIKey = auth.GenerateSecret(24)
+	cfg.TokenSecret = auth.GenerateSecret(32)
+	cfg.AllowAnonymous = true
+	cfg.DevLogin = true
+	fmt.Fprintf(out, `
+  ******************************************************************
+  *  DEV MODE: no config file and no secrets were given.            *
+  *  Anonymous clients are allowed and POST /dev/token mints tokens *
+  *  for any user. Do not run this in production:                   *
+  *  write a config with "herald genconfig > herald.yaml".          *
+  ******************************************************************
+
+  api key:      %s
+  token secret: %s
+
+  try:  curl -H "Authorization: apikey %s" \
+          -d '{"channel":"news","data":{"text":"hello"}}' http://localhost%s/api/publish
+
+`, cfg.APIKey, cfg.TokenSecret, cfg.APIKey, portOf(cfg.Addr))
+	return cfg
+}
+
+func portOf(addr string) string {
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return ":" + port
+	}
+	return addr
+}
+
+// serve runs the node until SIGINT or SIGTERM, then shuts down gracefully.
+func serve(cfg herald.Config, stderr io.Writer) error {
+	node, err := herald.New(cfg)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ln, err := net.Listen("tcp", node.Config().Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", node.Config().Addr, err)
+	}
+	srv := &http.Server{Handler: node.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("herald listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "version", herald.Version)
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	select {
+	case err := <-served:
+		return err
+	case sig := <-stop:
+		log.Info("shutting down", "signal", sig.String(), "connections", node.Info().Connections)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), node.Config().ShutdownTimeout+time.Second)
+	defer cancel()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Shutdown(ctx) }() // stop accepting; in-flight HTTP requests finish
+	nodeErr := node.Shutdown(ctx)
+	if err := <-httpDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	if nodeErr != nil {
+		log.Warn("connections still open at the shutdown timeout were dropped", "err", nodeErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listener address into something to paste in a browser.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return "localhost:" + strconv.Itoa(tcp.Port)
+		}
+	}
+	return a.String()
+}

@@ -1,0 +1,123 @@
+package config
+
+// DefaultYAML returns a commented YAML config naming every key with its
+// default value, for `herald` to print as a starting point. Loading it
+// with api_key and token_secret filled in gives herald.DefaultConfig with
+// its defaults filled in; tests hold it to that and to listing every key.
+func DefaultYAML() string { return defaultYAML }
+
+// defaultYAML spells empty strings as "" rather than leaving them out, so
+// that a reader sees the key exists.
+const defaultYAML = `# Herald configuration, every key with its default value.
+# Environment variables override this file: HERALD_ plus the key path in upper
+# case with "_" for "." (limits.max_connections: HERALD_LIMITS_MAX_CONNECTIONS).
+
+# Address herald serve listens on.
+addr: ":8080"
+# Required: key that authorizes the HTTP server API ("Authorization: apikey KEY").
+api_key: ""
+# Required unless a public key below is set or allow_anonymous is true: HMAC secret verifying HS256 connection tokens.
+token_secret: ""
+# PEM file whose RSA public key verifies RS256 connection tokens.
+token_rsa_public_key: ""
+# PEM file whose ECDSA public key verifies ES256 connection tokens.
+token_ecdsa_public_key: ""
+# When set, a token's "iss" must match it.
+token_issuer: ""
+# When set, a token's "aud" must contain it.
+token_audience: ""
+# Let connections without a token in (off unless set here; dev mode turns it on).
+allow_anonymous: false
+# Browser origins allowed to connect ("https://example.com", or "*" for any); empty allows the server's own host only.
+allowed_origins: []
+# Serve a diagnostic WebSocket echo at /echo.
+echo: false
+# Serve POST /dev/token, which mints a token for any user name; development only.
+dev_login: false
+
+# Bounds on what one connection or the node may use.
+limits:
+  # Largest frame a client may send, in bytes; larger closes the connection with 1009.
+  max_message_size: 65536
+  # Unsent outbound bytes a connection may queue; a slower consumer is closed with 1013.
+  max_queue_bytes: 1048576
+  # Connections on the node; more get HTTP 503.
+  max_connections: 100000
+  # Connections of one user on the node; more are closed with 1013.
+  max_connections_per_user: 100
+  # Channels one connection may subscribe to.
+  max_subscriptions: 256
+  # Sustained commands per second from one connection; excess gets error 429.
+  command_rate: 50
+  # Commands that may arrive at once before command_rate applies.
+  command_burst: 100
+  # Largest HTTP API request body, in bytes; larger gets 413.
+  max_api_body: 1048576
+
+# Server WebSocket pings.
+heartbeat:
+  # How long a connection may be silent before it is pinged.
+  interval: 25s
+  # How long a ping may go unanswered before the connection is dropped.
+  timeout: 10s
+
+# How long a connection may stay unauthenticated when anonymous access is off.
+connect_timeout: 10s
+# How long a graceful shutdown waits for connections to close.
+shutdown_timeout: 10s
+# How long a channel's offsets outlive its last publication.
+history_meta_ttl: 24h
+
+# Policy of channels without a namespace (no ":" in the name).
+default_channel:
+  # Who may subscribe: anyone, authenticated or nobody.
+  subscribe: anyone
+  # Who may publish from a client: anyone, authenticated, subscribers or nobody.
+  publish: nobody
+  # Keep who is subscribed and answer presence requests.
+  presence: false
+  # Send join and leave notices to subscribers.
+  join_leave: false
+  # Publications the channel keeps.
+  history_size: 0
+  # How long kept publications live; 0s keeps them until newer ones push them out.
+  history_ttl: 0s
+
+# Channel policies by namespace: channel "chat:lobby" is in namespace "chat".
+namespaces:
+  # Example: a chat clients may publish to once subscribed, with presence and history.
+  chat:
+    # Who may subscribe: anyone, authenticated or nobody.
+    subscribe: anyone
+    # Who may publish from a client: anyone, authenticated, subscribers or nobody.
+    publish: subscribers
+    # Keep who is subscribed and answer presence requests.
+    presence: true
+    # Send join and leave notices to subscribers.
+    join_leave: true
+    # Publications the channel keeps.
+    history_size: 100
+    # How long kept publications live.
+    history_ttl: 1h
+  # Example: alerts only the server publishes, for signed-in users.
+  alerts:
+    # Who may subscribe: anyone, authenticated or nobody.
+    subscribe: authenticated
+    # Who may publish from a client: anyone, authenticated, subscribers or nobody.
+    publish: nobody
+    # Keep who is subscribed and answer presence requests.
+    presence: false
+    # Send join and leave notices to subscribers.
+    join_leave: false
+    # Publications the channel keeps.
+    history_size: 0
+    # How long kept publications live; 0s keeps them until newer ones push them out.
+    history_ttl: 0s
+
+# Server log.
+log:
+  # debug, info, warn or error; empty means info.
+  level: ""
+  # text or json; empty means text.
+  format: ""
+`
