@@ -1,10 +1,12 @@
 package herald
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAPIAuth(t *testing.T) {
@@ -126,5 +128,26 @@ func TestHealthMetricsAndPage(t *testing.T) {
 	}
 	if status, body := get("/"); status != 200 || !strings.Contains(body, "Herald") {
 		t.Fatal(status, body)
+	}
+}
+
+func TestPublicStats(t *testing.T) {
+	s := startNode(t, testConfig())
+	c := dialWS(t, s.wsURL(""), nil)
+	c.ok(map[string]any{"op": "subscribe", "channel": "news"})
+	var stats PublicStats
+	waitUntil(t, "rates sampled", func() bool {
+		s.api(t, "POST", "/api/publish", `{"channel":"news","data":1}`)
+		time.Sleep(20 * time.Millisecond)
+		resp, err := http.Get(s.srv.URL + "/stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&stats)
+		return stats.PublishedPerSecond > 0 && stats.DeliveredPerSecond > 0 // a sample boundary may split the three
+	})
+	if stats.Connections != 1 || stats.Channels != 1 || stats.PublishedPerSecond > 60 || stats.Node != s.node.ID() {
+		t.Fatalf("%+v", stats)
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// encJSONFrame is the hub encoding slot for herald-protocol WebSocket frames.
-const encJSONFrame = 0
+// jsonFrame is the hub encoding of herald-protocol WebSocket frames.
+var jsonFrame = hub.Format{Kind: hub.FormatHeraldFrame}
 
 // clientState is where a connection is in its life.
 type clientState uint8
@@ -228,15 +228,15 @@ func (c *wsClient) OnClose(_ *websocket.Conn, code int, reason string) {
 
 // Deliver implements hub.Subscriber.
 func (c *wsClient) Deliver(m *hub.Message) bool {
-	needsFlush, _ := c.conn.Enqueue(m.Encoded(encJSONFrame, encodeJSONFrame))
+	needsFlush, _ := c.conn.Enqueue(m.Encoded(jsonFrame, encodeJSONFrame).([]byte))
 	return needsFlush
 }
 
 // Flush implements hub.Subscriber.
 func (c *wsClient) Flush() { c.conn.Flush() }
 
-// Disconnect implements session.
-func (c *wsClient) Disconnect(code int, reason string) {
+// ServerDisconnect implements session.
+func (c *wsClient) ServerDisconnect(code int, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != stateClosed {
@@ -259,7 +259,7 @@ func (c *wsClient) ServerUnsubscribe(ch, reason string) bool {
 
 // encodeJSONFrame is the herald-protocol frame of a hub message, built
 // once per message and shared by every herald-protocol subscriber.
-func encodeJSONFrame(m *hub.Message) []byte {
+func encodeJSONFrame(m *hub.Message) any {
 	var payload []byte
 	switch m.Kind {
 	case hub.KindPublication:

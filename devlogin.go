@@ -40,3 +40,16 @@ func (n *Node) serveDevToken(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"token": token, "user": req.User})
 }
+
+// serveDevConfig tells the demo pages the API key so the push page can
+// post to /api/push from the browser. Dev mode only, like /dev/token:
+// with dev_login on, anyone who reaches the server is trusted anyway.
+func (n *Node) serveDevConfig(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		httpError(w, http.StatusMethodNotAllowed, "dev/config takes GET")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"dev": true, "api_key": n.cfg.APIKey})
+}

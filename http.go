@@ -12,19 +12,25 @@ import (
 
 // Handler serves everything the node offers on one listener: /ws
 // (herald's protocol), /api/ (server API), /healthz, /readyz, /metrics,
-// /echo when enabled, and the web pages at /.
+// /stats (public aggregate figures), /echo when enabled, and the web
+// pages at /.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", n.serveWS)
+	if n.sio != nil {
+		mux.Handle("/socket.io/", n.sio)
+	}
 	mux.Handle("/api/", n.APIHandler())
 	mux.HandleFunc("/healthz", n.serveHealth)
 	mux.HandleFunc("/readyz", n.serveReady)
+	mux.HandleFunc("/stats", n.serveStats)
 	mux.Handle("/metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{}))
 	if n.cfg.Echo {
 		mux.HandleFunc("/echo", n.serveEcho)
 	}
 	if n.cfg.DevLogin {
 		mux.HandleFunc("/dev/token", n.serveDevToken)
+		mux.HandleFunc("/dev/config", n.serveDevConfig)
 	}
 	mux.Handle("/", web.Handler())
 	return mux

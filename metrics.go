@@ -19,6 +19,7 @@ type metrics struct {
 	rateLimited         prometheus.Counter
 	originRejected      prometheus.Counter
 	apiRequests         *prometheus.CounterVec
+	sioDisconnects      *prometheus.CounterVec
 }
 
 func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
@@ -33,11 +34,12 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 		rateLimited:         counter("rate_limited_total", "Client commands refused by the rate limit."),
 		originRejected:      counter("origin_rejected_total", "WebSocket upgrades refused for their Origin."),
 		apiRequests:         counterVec("api_requests_total", "HTTP server API requests, by endpoint and status.", "endpoint", "status"),
+		sioDisconnects:      counterVec("socketio_disconnects_total", "Socket.IO sockets disconnected, by reason.", "reason"),
 	}
 	st := n.engine.Stats()
 	reg.MustRegister(
 		m.connectionsAccepted, m.connectionsRejected, m.disconnects, m.commands, m.commandErrors,
-		m.publications, m.pushes, m.rateLimited, m.originRejected, m.apiRequests,
+		m.publications, m.pushes, m.rateLimited, m.originRejected, m.apiRequests, m.sioDisconnects,
 		gaugeFunc("connections", "Open connections.", func() float64 { return float64(n.conns.Load()) }),
 		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.hub.NumUsers()) }),
 		gaugeFunc("channels", "Channels with subscribers on this node.", func() float64 { return float64(n.hub.NumChannels()) }),

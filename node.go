@@ -17,19 +17,24 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/transport/websocket"
+	"github.com/heraldhq/herald/socketio"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Node is one herald server: it accepts connections, keeps their
 // subscriptions and delivers what is published to them.
 type Node struct {
-	cfg          Config
-	log          *slog.Logger
-	id           string
-	hub          *hub.Hub
-	broker       broker.Broker
-	presence     broker.PresenceManager
-	engine       *websocket.Engine
+	cfg      Config
+	log      *slog.Logger
+	id       string
+	hub      *hub.Hub
+	broker   broker.Broker
+	presence broker.PresenceManager
+	engine   *websocket.Engine
+	// sioEngine holds Socket.IO's WebSocket connections; its message
+	// limit is socketio.max_payload rather than limits.max_message_size.
+	sioEngine    *websocket.Engine
+	sio          *socketio.Server
 	verifier     *auth.Verifier
 	authenticate Authenticator
 	hooks        Hooks
@@ -43,6 +48,10 @@ type Node struct {
 	conns atomic.Int64
 	// closing is set once Shutdown starts.
 	closing atomic.Bool
+	// rates are per-second figures for /stats.
+	rates rates
+	// stop ends the node's background goroutines.
+	stop chan struct{}
 }
 
 // ErrShuttingDown is returned for work refused because the node is
@@ -54,7 +63,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg.withDefaults(), id: randomID(4), started: time.Now()}
+	n := &Node{cfg: cfg.withDefaults(), id: randomID(4), started: time.Now(), stop: make(chan struct{})}
 	for _, opt := range opts {
 		if err := opt(n); err != nil {
 			return nil, err
@@ -76,6 +85,14 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		return nil, fmt.Errorf("herald: starting the WebSocket poller: %w", err)
 	}
 	n.engine = engine
+	if n.sioEngine, err = websocket.NewEngine(websocket.Config{
+		MaxMessageSize: n.cfg.SocketIO.MaxPayload,
+		MaxQueueBytes:  n.cfg.Limits.MaxQueueBytes,
+		PingInterval:   n.cfg.Heartbeat.Interval,
+		PongTimeout:    n.cfg.Heartbeat.Timeout,
+	}); err != nil {
+		return nil, err
+	}
 	n.hub = hub.New()
 	n.broker = broker.NewMemoryBroker(n.cfg.HistoryMetaTTL)
 	n.presence = broker.NewMemoryPresence()
@@ -86,6 +103,8 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		n.registry = prometheus.NewRegistry()
 	}
 	n.metrics = newMetrics(n, n.registry)
+	n.setupSocketIO()
+	go n.sampleRates(n.stop)
 	return n, nil
 }
 
@@ -124,8 +143,13 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownTimeout)
 	defer cancel()
 	n.engine.CloseAll(websocket.CloseGoingAway, "server shutting down")
-	err := n.engine.Drain(ctx)
+	if n.sio != nil {
+		n.sio.Shutdown()
+	}
+	err := errors.Join(n.engine.Drain(ctx), n.sioEngine.Drain(ctx))
+	close(n.stop)
 	n.engine.Stop()
+	n.sioEngine.Stop()
 	n.hub.Close()
 	_ = n.broker.Close()
 	return err

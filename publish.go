@@ -67,17 +67,27 @@ var errBadPush = fmt.Errorf("invalid push")
 
 // publish is where every publication enters, whoever sent it.
 func (n *Node) publish(ctx context.Context, ch string, data json.RawMessage, from *broker.ClientInfo, event, source string) (PublishResult, error) {
+	return n.publishPub(ctx, &broker.Publication{Channel: ch, Data: data, Info: from, Event: event}, source)
+}
+
+// publishPub publishes pub, kept in history as its channel's policy says.
+func (n *Node) publishPub(ctx context.Context, pub *broker.Publication, source string) (PublishResult, error) {
 	if n.closing.Load() {
 		return PublishResult{}, ErrShuttingDown
 	}
+	ch := pub.Channel
 	p, _ := n.policyFor(ch)
 	delivered := n.hub.NumSubscribers(ch)
-	pub := &broker.Publication{Channel: ch, Data: data, Info: from, Event: event}
-	pos, err := n.broker.Publish(ctx, pub, broker.PublishOptions{HistorySize: p.HistorySize, HistoryTTL: p.HistoryTTL})
+	keep := broker.PublishOptions{HistorySize: p.HistorySize, HistoryTTL: p.HistoryTTL}
+	if pub.Volatile {
+		keep = broker.PublishOptions{} // volatile messages are not worth keeping
+	}
+	pos, err := n.broker.Publish(ctx, pub, keep)
 	if err != nil {
 		return PublishResult{}, err
 	}
 	n.metrics.publications.WithLabelValues(source).Inc()
+	n.rates.published.Add(1)
 	return PublishResult{Offset: pos.Offset, Epoch: pos.Epoch, Delivered: delivered}, nil
 }
 
@@ -104,7 +114,7 @@ func (n *Node) Disconnect(ctx context.Context, user string) int {
 	subs := n.hub.UserConns(user)
 	for _, s := range subs {
 		if sess, ok := s.(session); ok {
-			sess.Disconnect(CloseDisconnected, "disconnected by the server")
+			sess.ServerDisconnect(CloseDisconnected, "disconnected by the server")
 		}
 	}
 	return len(subs)

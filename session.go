@@ -10,8 +10,8 @@ import (
 // session is a connection of any protocol, as the node sees it.
 type session interface {
 	hub.Subscriber
-	// Disconnect closes the connection with code, telling the client why.
-	Disconnect(code int, reason string)
+	// ServerDisconnect ends the connection with code, telling the client why.
+	ServerDisconnect(code int, reason string)
 	// ServerUnsubscribe removes the connection from ch and tells the
 	// client; it reports whether the connection was subscribed.
 	ServerUnsubscribe(ch, reason string) bool

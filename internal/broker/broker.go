@@ -40,6 +40,21 @@ type Publication struct {
 	// Event is the event name Socket.IO subscribers receive; empty means
 	// "message".
 	Event string
+	// Args are the Socket.IO event arguments when they are not just
+	// [Data]: several arguments, or binary ones (placeholders referring to
+	// Attachments). Data then holds the same arguments as JSON for
+	// herald-protocol subscribers.
+	Args []json.RawMessage
+	// Attachments are the binary arguments Args refer to.
+	Attachments [][]byte
+	// Except lists Socket.IO rooms whose sockets must not receive it.
+	Except []string
+	// Volatile publications may be dropped for sockets not ready to
+	// receive them, and are never kept for recovery.
+	Volatile bool
+	// Group is shared by the publications of one Socket.IO broadcast to
+	// several rooms, so a socket in more than one of them gets it once.
+	Group uint64
 	// Time is when it was published, unix milliseconds.
 	Time int64
 }

@@ -114,6 +114,35 @@ namespaces:
     # How long kept publications live; 0s keeps them until newer ones push them out.
     history_ttl: 0s
 
+# The Socket.IO v4 server at /socket.io/ (defaults are the Node reference server's).
+socketio:
+  # Turn the Socket.IO server off.
+  disabled: false
+  # Namespaces clients may connect to besides "/".
+  namespaces: []
+  # Regular expression admitting more namespaces, e.g. ^/tenant-[a-z0-9]+$; empty admits none.
+  dynamic_namespaces: ""
+  # Prefix of the herald channels each namespace's rooms map to; unlisted: "" for "/", "x:" for "/x".
+  channel_prefix: {}
+  # How often the server pings each connection.
+  ping_interval: 25s
+  # How long a ping may go unanswered before the connection is closed.
+  ping_timeout: 20s
+  # Largest long-polling body or WebSocket message, in bytes.
+  max_payload: 1000000
+  # How long a transport upgrade (polling to WebSocket) may take.
+  upgrade_timeout: 10s
+  # How long a connection may stay without joining a namespace.
+  connect_timeout: 45s
+  # How long a socket whose transport dropped keeps its id, rooms and missed events; negative turns recovery off.
+  recovery_window: 2m
+  # Events kept per socket for recovery.
+  recovery_events: 1000
+  # Send Access-Control-Allow-Credentials to allowed origins on long-polling.
+  cors_credentials: false
+  # Turn off herald:join, herald:leave and herald:publish (channels without Go code).
+  no_builtin_events: false
+
 # Server log.
 log:
   # debug, info, warn or error; empty means info.

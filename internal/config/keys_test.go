@@ -17,8 +17,8 @@ func TestEveryFieldIsSettable(t *testing.T) {
 	if len(k.collisions) > 0 {
 		t.Errorf("keys sharing an environment variable: %v", k.collisions)
 	}
-	if !reflect.DeepEqual(k.fileOnly, []string{"namespaces"}) {
-		t.Errorf("file-only keys %v; want [namespaces]", k.fileOnly)
+	if !reflect.DeepEqual(k.fileOnly, []string{"namespaces", "socketio.channel_prefix"}) {
+		t.Errorf("file-only keys %v; want [namespaces socketio.channel_prefix]", k.fileOnly)
 	}
 	for _, name := range []string{"HERALD_ADDR", "HERALD_API_KEY", "HERALD_TOKEN_SECRET", "HERALD_ALLOW_ANONYMOUS",
 		"HERALD_LIMITS_MAX_MESSAGE_SIZE", "HERALD_HEARTBEAT_INTERVAL", "HERALD_DEFAULT_CHANNEL_PUBLISH",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 
 	herald "github.com/heraldhq/herald"
 )
@@ -67,4 +68,29 @@ func emptyListsToNil(c *herald.Config) {
 			f.SetZero()
 		}
 	}
+	for _, key := range keys().fileOnly {
+		if f := fieldByKey(v, key); f.IsValid() && f.Kind() == reflect.Map && f.Len() == 0 {
+			f.SetZero()
+		}
+	}
+}
+
+// fieldByKey finds the struct field a dotted YAML key names.
+func fieldByKey(v reflect.Value, key string) reflect.Value {
+	for _, name := range strings.Split(key, ".") {
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}
+		}
+		found := false
+		for i := range v.NumField() {
+			if n, _, ok := yamlName(v.Type().Field(i)); ok && n == name {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return reflect.Value{}
+		}
+	}
+	return v
 }

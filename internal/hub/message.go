@@ -9,6 +9,7 @@ package hub
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/heraldhq/herald/internal/broker"
 )
@@ -26,8 +27,28 @@ const (
 	KindPush
 )
 
-// MaxEncodings is how many wire formats a message can cache bytes for.
-const MaxEncodings = 4
+// maxEncodings is how many encodings a message shares between its
+// subscribers; a rare message wanted in more forms is encoded per
+// subscriber beyond that.
+const maxEncodings = 4
+
+// Format kinds of the wire formats herald speaks.
+const (
+	// FormatHeraldFrame is a herald-protocol WebSocket frame ([]byte).
+	FormatHeraldFrame uint8 = iota
+	// FormatSocketIO is a Socket.IO packet for one namespace (owned by
+	// package socketio).
+	FormatSocketIO
+)
+
+// Format names an encoding of a message: a wire format, and for formats
+// that depend on it, the Socket.IO namespace the subscriber is in.
+type Format struct {
+	// Kind is assigned by the package that owns the wire format.
+	Kind uint8
+	// Namespace is the Socket.IO namespace, for formats that embed it.
+	Namespace string
+}
 
 // Message is one thing to deliver to a channel's subscribers.
 type Message struct {
@@ -40,7 +61,10 @@ type Message struct {
 	// Client is who joined or left, for KindJoin and KindLeave.
 	Client *broker.ClientInfo
 
-	enc [MaxEncodings]encoding
+	// encMu guards claiming an entry of enc; encoding itself runs once
+	// per entry under the entry's sync.Once.
+	encMu sync.Mutex
+	enc   [maxEncodings]encoding
 }
 
 // size estimates the message's bytes on the wire.
@@ -52,17 +76,46 @@ func (m *Message) size() int {
 }
 
 type encoding struct {
-	once  sync.Once
-	bytes []byte
+	format Format
+	used   atomic.Bool
+	once   sync.Once
+	value  any
 }
 
-// Encoded returns the message in wire format slot, encoding it with enc
-// the first time any subscriber asks. Slots are assigned by the packages
-// that own wire formats; the bytes must be treated as read-only.
-func (m *Message) Encoded(slot int, enc func(*Message) []byte) []byte {
-	e := &m.enc[slot]
-	e.once.Do(func() { e.bytes = enc(m) })
-	return e.bytes
+// Encoded returns the message in format f, encoding it with enc the first
+// time any subscriber asks, so the bytes are built once per format and
+// shared by every subscriber. The result must be treated as read-only.
+func (m *Message) Encoded(f Format, enc func(*Message) any) any {
+	e := m.entry(f)
+	if e == nil {
+		return enc(m) // more formats than entries: encode for this subscriber alone
+	}
+	e.once.Do(func() { e.value = enc(m) })
+	return e.value
+}
+
+// entry finds or claims the cache entry for f; nil when all are taken.
+func (m *Message) entry(f Format) *encoding {
+	for i := range m.enc {
+		e := &m.enc[i]
+		if e.used.Load() && e.format == f {
+			return e
+		}
+	}
+	m.encMu.Lock()
+	defer m.encMu.Unlock()
+	for i := range m.enc {
+		e := &m.enc[i]
+		if !e.used.Load() {
+			e.format = f
+			e.used.Store(true) // publishes format to the lock-free readers above
+			return e
+		}
+		if e.format == f {
+			return e
+		}
+	}
+	return nil
 }
 
 // Subscriber is a connection that receives messages.

@@ -123,6 +123,14 @@ func (c *Conn) Enqueue(frame []byte) (needsFlush bool, err error) {
 	return needsFlush, nil
 }
 
+// Backlogged reports whether frames are queued or handed to the kernel
+// but not yet taken: a frame sent now would wait behind them.
+func (c *Conn) Backlogged() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) > 0 || c.writing || c.unsent.Load() > 0
+}
+
 // Send queues one frame and flushes.
 func (c *Conn) Send(frame []byte) error {
 	needsFlush, err := c.Enqueue(frame)

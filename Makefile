@@ -1,0 +1,41 @@
+# Herald. `make run` starts a server on its embedded default (dev mode);
+# `make test` runs every test. Go comes from PATH or /usr/local/go/bin.
+export PATH := $(PATH):/usr/local/go/bin
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/heraldhq/herald.Version=$(VERSION)
+
+.PHONY: build run test lint test-go test-e2e fuzz bench clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/herald ./cmd/herald
+
+run: build
+	./bin/herald serve
+
+# Everything CI runs: formatting, vet, the Go suite under the race detector,
+# and the end-to-end suites against the built binary.
+test: lint test-go test-e2e
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-e2e: build
+	@if [ -f e2e/package.json ]; then bash e2e/run.sh; else echo "no e2e suite yet"; fi
+
+# Short fuzzing of every decoder of untrusted bytes.
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeCommand -fuzztime=30s ./internal/protocol/jsonproto/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodePayload -fuzztime=30s ./internal/protocol/engineio/
+	$(GO) test -run='^$$' -fuzz=FuzzDecoder -fuzztime=30s ./internal/protocol/socketio/
+	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=30s ./internal/auth/
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=2s ./internal/hub/ ./internal/protocol/... ./internal/transport/websocket/
+
+clean:
+	rm -rf bin e2e/artifacts

@@ -1,0 +1,252 @@
+// herald.js, the browser client, against a real herald: framing, replies
+// and errors, push handlers, close codes, token refresh, resubscription
+// and recovery, backoff. Each test runs in a page served by herald and
+// imports /js/herald.js, as an application would.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launch, openPage, unexpectedProblems } from './lib/browser.mjs';
+import { api, devToken, signToken, startHerald, unique } from './lib/herald.mjs';
+
+let browser;
+let server;
+let page;
+
+before(async () => {
+  server = await startHerald(); // its own: these tests sign tokens with its secret
+  browser = await launch();
+  page = await openPage(browser);
+  page.frames_ = [];
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => page.frames_.push({ dir: 'sent', data: String(f.payload) }));
+    ws.on('framereceived', (f) => page.frames_.push({ dir: 'received', data: String(f.payload) }));
+  });
+  // A page that loads nothing else: the client on its own.
+  await page.goto(server.url + '/push');
+  await page.evaluate(async () => {
+    window.H = await import('/js/herald.js');
+    // Records a client's events, and lets a test wait for one.
+    window.record = (h) => {
+      const log = [];
+      const waiters = [];
+      for (const ev of ['state', 'connected', 'disconnected', 'error', 'push']) {
+        h.on(ev, (e) => {
+          log.push({ ev, ...(e instanceof Error ? { code: e.code, message: e.message } : e) });
+          for (const w of [...waiters]) if (w.test(log.at(-1))) { waiters.splice(waiters.indexOf(w), 1); w.resolve(log.at(-1)); }
+        });
+      }
+      log.until = (test) => {
+        const hit = log.find(test);
+        return hit ? Promise.resolve(hit) : new Promise((resolve) => waiters.push({ test, resolve }));
+      };
+      return log;
+    };
+  });
+});
+after(async () => {
+  assert.deepEqual(unexpectedProblems(page, [/herald:/]), []);
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('herald.js', () => {
+  test('commands batched in a frame, replies matched by id, errors as {code, message}, state events', async () => {
+    const room = unique('batch');
+    page.frames_.length = 0;
+    const r = await page.evaluate(async (room) => {
+      const h = new H.Herald();
+      const log = record(h);
+      const subs = ['a', 'b', 'c'].map((x) => h.subscribe(`chat:${room}-${x}`));
+      h.connect();
+      await Promise.all(subs.map((s) => s.ready()));
+      const errors = [];
+      for (const bad of [() => h.publish('news', { x: 1 }), () => h.command('nope'), () => h.publish('bad channel!', 1)]) {
+        try { await bad(); } catch (e) { errors.push({ name: e.name, code: e.code, message: e.message }); }
+      }
+      const published = await subs[0].publish({ n: 1 });
+      const presence = await subs[1].presence();
+      const rtt = await h.ping();
+      h.disconnect();
+      let offline;
+      try { await h.publish(`chat:${room}-a`, 1); } catch (e) { offline = e.code; }
+      return { states: log.filter((e) => e.ev === 'state').map((e) => e.state), errors, published, presence, rtt, offline, info: log.find((e) => e.ev === 'connected') };
+    }, room);
+    assert.deepEqual(r.states, ['connecting', 'connected', 'disconnected']);
+    assert.deepEqual(r.errors.map((e) => [e.name, e.code]), [['HeraldError', 403], ['HeraldError', 404], ['HeraldError', 400]]);
+    assert.ok(r.errors.every((e) => e.message.length > 0));
+    assert.equal(r.published.offset, 1);
+    assert.equal(r.presence.length, 1);
+    assert.ok(r.rtt >= 0);
+    assert.equal(r.offline, 'disconnected');
+    assert.match(r.info.client, /.+-\d+/);
+    // The three subscribes went out in one frame, and their replies came back in one.
+    const sent = page.frames_.find((f) => f.dir === 'sent' && f.data.includes('"subscribe"'));
+    assert.equal(sent.data.split('\n').length, 3);
+    const replies = page.frames_.filter((f) => f.dir === 'received' && f.data.includes(room)
+      && f.data.split('\n').filter(Boolean).every((l) => JSON.parse(l).id));
+    assert.equal(replies[0].data.split('\n').filter(Boolean).length, 3);
+  });
+
+  test('push handlers: every push, and by event', async () => {
+    const user = unique('pat');
+    const token = await devToken(server.url, user);
+    await page.evaluate(async (token) => {
+      const h = new H.Herald({ token });
+      window.pushes = { all: [], alert: [] };
+      h.onPush((p) => pushes.all.push(p));
+      h.onPush('alert', (p) => pushes.alert.push(p));
+      window.pushClient = h;
+      const log = record(h);
+      h.connect();
+      await log.until((e) => e.ev === 'connected');
+    }, token);
+    for (const [event, text] of [['alert', 'one'], ['news', 'two'], ['alert', 'three']]) {
+      assert.deepEqual((await api(server.url, server.apiKey, 'POST', '/api/push', { user, event, data: { text } })).body, { delivered: 1 });
+    }
+    const got = await page.waitForFunction(() => pushes.all.length === 3 && pushes).then((h) => h.jsonValue());
+    assert.deepEqual(got.all.map((p) => `${p.event}:${p.data.text}`), ['alert:one', 'news:two', 'alert:three']);
+    assert.deepEqual(got.alert.map((p) => p.data.text), ['one', 'three']);
+    await page.evaluate(() => pushClient.disconnect());
+  });
+
+  test('a refused subscription reports its error and is dropped', async () => {
+    const r = await page.evaluate(async () => {
+      const h = new H.Herald().connect();
+      const events = [];
+      const sub = h.subscribe('alerts:ops', { error: (e) => events.push(['error', e.code]), unsubscribed: (e) => events.push(['unsubscribed', e.server]) });
+      let ready;
+      try { await sub.ready(); } catch (e) { ready = e.code; }
+      const still = h.getSubscription('alerts:ops');
+      h.disconnect();
+      return { events, ready, still: !!still };
+    });
+    assert.deepEqual(r.events, [['error', 403], ['unsubscribed', true]]);
+    assert.equal(r.ready, 'closed');
+    assert.equal(r.still, false);
+  });
+
+  test('close 4003 (disconnected by the server) and a bad token (4001) are final', async () => {
+    const user = unique('mal');
+    const token = await devToken(server.url, user);
+    await page.evaluate(async (token) => {
+      window.c4003 = new H.Herald({ token });
+      window.c4003log = record(c4003);
+      c4003.connect();
+      await c4003log.until((e) => e.ev === 'connected');
+    }, token);
+    assert.deepEqual((await api(server.url, server.apiKey, 'POST', '/api/disconnect', { user })).body, { disconnected: 1 });
+    const r = await page.evaluate(async () => {
+      const d = await c4003log.until((e) => e.ev === 'disconnected');
+      await c4003log.until((e) => e.ev === 'state' && e.state === 'disconnected');
+      const bad = new H.Herald({ token: 'not-a-token' });
+      const log = record(bad);
+      bad.connect();
+      const d2 = await log.until((e) => e.ev === 'disconnected');
+      await log.until((e) => e.ev === 'state' && e.state === 'disconnected');
+      return { d, d2, state: c4003.state, states: log.filter((e) => e.ev === 'state').map((e) => e.state) };
+    });
+    assert.equal(r.d.code, 4003);
+    assert.equal(r.d.reconnect, false);
+    assert.equal(r.state, 'disconnected');
+    assert.equal(r.d2.code, 4001);
+    assert.equal(r.d2.reconnect, false);
+    assert.deepEqual(r.states, ['connecting', 'disconnected']);
+  });
+
+  test('an expired token (4006) is replaced by calling the token function again; subscriptions come back', async () => {
+    const user = unique('exp');
+    const now = Math.floor(Date.now() / 1000);
+    const short = signToken(server.tokenSecret, { sub: user, exp: now + 2 });
+    const long = signToken(server.tokenSecret, { sub: user, exp: now + 3600 });
+    const room = unique('exp');
+    const r = await page.evaluate(async ({ short, long, room }) => {
+      const tokens = [short, long];
+      let calls = 0;
+      const h = new H.Herald({ token: async () => tokens[calls++], minDelay: 100 });
+      const log = record(h);
+      const subscribed = [];
+      h.subscribe(`chat:${room}`, { subscribed: (e) => subscribed.push(e.resubscribed) });
+      h.connect();
+      const d = await log.until((e) => e.ev === 'disconnected');
+      await log.until((e) => e.ev === 'connected' && log.filter((x) => x.ev === 'connected').length === 2);
+      await h.getSubscription(`chat:${room}`).ready();
+      const presence = await h.presence(`chat:${room}`);
+      h.disconnect();
+      return { d, calls, subscribed, presence: presence.map((c) => c.user), states: log.filter((e) => e.ev === 'state').map((e) => e.state) };
+    }, { short, long, room });
+    assert.equal(r.d.code, 4006);
+    assert.equal(r.d.reconnect, true);
+    assert.equal(r.calls, 2);
+    assert.deepEqual(r.states, ['connecting', 'connected', 'reconnecting', 'connected', 'disconnected']);
+    assert.deepEqual(r.subscribed, [false, true]);
+    assert.deepEqual(r.presence, [user]);
+  });
+
+  test('after a dropped connection it resubscribes and recovers what it missed from history, in order', async () => {
+    const channel = `chat:${unique('recover')}`;
+    await page.evaluate(async (channel) => {
+      // Keep hold of the sockets so the test can cut one.
+      class Socket extends WebSocket { constructor(u) { super(u); window.sockets = [...(window.sockets || []), this]; } }
+      const h = new H.Herald({ WebSocket: Socket, minDelay: 60000, maxDelay: 60000 });
+      window.rec = { h, log: record(h), pubs: [], subscribed: [] };
+      h.subscribe(channel, {
+        publication: (p) => rec.pubs.push({ offset: p.offset, text: p.data.text, recovered: !!p.recovered }),
+        subscribed: (e) => rec.subscribed.push(e),
+        recover: 'history',
+      });
+      h.connect();
+      await h.getSubscription(channel).ready();
+    }, channel);
+    const publish = async (text) => {
+      const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
+      assert.equal(r.status, 200, r.text);
+      return r.body;
+    };
+    await publish('live 1');
+    await page.waitForFunction(() => rec.pubs.length === 1);
+    // Cut the connection; while the client waits to reconnect, three more.
+    await page.evaluate(async () => {
+      sockets.at(-1).close(4000, 'test cut');
+      await rec.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
+    });
+    for (const t of ['missed 2', 'missed 3', 'missed 4']) await publish(t);
+    const r = await page.evaluate(async (channel) => {
+      const offsetsBefore = rec.h.lastOffsets();
+      rec.h.reconnect();
+      await rec.log.until((e) => e.ev === 'connected' && rec.log.filter((x) => x.ev === 'connected').length === 2);
+      while (rec.subscribed.length < 2) await new Promise((r) => setTimeout(r, 20));
+      return { offsetsBefore, subscribed: rec.subscribed[1] };
+    }, channel);
+    assert.equal(r.offsetsBefore[channel].offset, 1);
+    assert.equal(r.subscribed.resubscribed, true);
+    assert.equal(r.subscribed.recovered, true);
+    assert.equal(r.subscribed.missed, 3);
+    await publish('live 5');
+    const pubs = await page.waitForFunction(() => rec.pubs.length === 5 && rec.pubs).then((h) => h.jsonValue());
+    assert.deepEqual(pubs, [
+      { offset: 1, text: 'live 1', recovered: false },
+      { offset: 2, text: 'missed 2', recovered: true },
+      { offset: 3, text: 'missed 3', recovered: true },
+      { offset: 4, text: 'missed 4', recovered: true },
+      { offset: 5, text: 'live 5', recovered: false },
+    ]);
+    const last = await page.evaluate((channel) => { const o = rec.h.lastOffsets()[channel]; rec.h.disconnect(); return o; }, channel);
+    assert.equal(last.offset, 5);
+  });
+
+  test('backoff doubles from minDelay up to maxDelay, with jitter', async () => {
+    const r = await page.evaluate(() => {
+      const h = new H.Herald({ minDelay: 500, maxDelay: 10000 });
+      const range = (n) => {
+        const v = Array.from({ length: 400 }, () => h.backoff(n));
+        return [Math.min(...v), Math.max(...v), new Set(v).size];
+      };
+      return [0, 1, 3, 5, 50].map(range);
+    });
+    const within = ([lo, hi, distinct], min, max) => lo >= min && hi <= max && distinct > 20;
+    assert.ok(within(r[0], 250, 500), `attempt 0: ${r[0]}`);
+    assert.ok(within(r[1], 500, 1000), `attempt 1: ${r[1]}`);
+    assert.ok(within(r[2], 2000, 4000), `attempt 3: ${r[2]}`);
+    assert.ok(within(r[3], 5000, 10000), `attempt 5: ${r[3]}`);
+    assert.ok(within(r[4], 5000, 10000), `attempt 50: ${r[4]}`);
+  });
+});

@@ -1,0 +1,340 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+)
+
+// Latency is a latency summary in milliseconds.
+type Latency struct {
+	Count uint64  `json:"count"`
+	Min   float64 `json:"min_ms"`
+	Mean  float64 `json:"mean_ms"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P95   float64 `json:"p95_ms"`
+	P99   float64 `json:"p99_ms"`
+	P999  float64 `json:"p999_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func summarize(h *Histogram) Latency {
+	return Latency{Count: h.Count(), Min: ms(h.Min()), Mean: ms(h.Mean()), P50: ms(h.Quantile(.5)), P90: ms(h.Quantile(.9)),
+		P95: ms(h.Quantile(.95)), P99: ms(h.Quantile(.99)), P999: ms(h.Quantile(.999)), Max: ms(h.Max())}
+}
+
+// FanoutReport is the outcome of `herald bench fanout`.
+type FanoutReport struct {
+	Scenario string `json:"scenario"`
+	machine
+	Subs        int     `json:"subs"`
+	Procs       int     `json:"procs"`
+	Subscribed  int     `json:"subscribed"`
+	Failed      int     `json:"failed"`
+	FirstError  string  `json:"first_error,omitempty"`
+	Rate        int     `json:"rate"` // 0: as fast as the API answers
+	Duration    float64 `json:"duration_seconds"`
+	Size        int     `json:"size"`
+	Publishers  int     `json:"publishers"`
+	ConnectSecs float64 `json:"connect_seconds"`
+
+	Sent              int64   `json:"publishes_sent"`
+	PublishErrors     int64   `json:"publish_errors"`
+	FirstPublishError string  `json:"first_publish_error,omitempty"`
+	PublishSeconds    float64 `json:"publish_seconds"`
+	PublishRate       float64 `json:"publish_rate"`              // achieved publishes/s
+	MaxSendLagMs      float64 `json:"max_send_lag_ms"`           // how far behind the schedule sends got
+	PublishRTT        Latency `json:"publish_rtt"`               // HTTP round trip of a publish
+	ServerDelivered   int64   `json:"server_reported_delivered"` // sum of the API's "delivered"
+
+	Expected      int64   `json:"deliveries_expected"` // sent x subscribed
+	Received      uint64  `json:"deliveries_received"` // distinct (connection, seq) pairs
+	Duplicates    uint64  `json:"duplicates"`
+	Extra         uint64  `json:"extra"` // seqs no successful publish sent
+	Lost          int64   `json:"lost"`
+	LossPercent   float64 `json:"loss_percent"`
+	ConnsWithLoss int     `json:"conns_with_loss"`
+	Closed        int     `json:"conns_closed_by_server"`
+	Unparsed      uint64  `json:"unparsed_messages"`
+	// PerBurst is publications per arrival burst (those less than 2ms
+	// apart on one connection): how many the server coalesced per write.
+	PerBurst float64 `json:"publications_per_burst"`
+
+	// WindowSeconds runs from the first send to the last receipt.
+	WindowSeconds    float64 `json:"window_seconds"`
+	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	OfferedPerSec    float64 `json:"offered_deliveries_per_sec"` // rate x subscribed
+	Latency          Latency `json:"latency"`
+
+	ServerCPUPercent float64 `json:"server_cpu_percent"` // while publishing; 100 = one core
+	WorkerCPUPercent float64 `json:"worker_cpu_percent"`
+	BenchCPUPercent  float64 `json:"bench_cpu_percent"` // this process: the publisher
+	// Time spent runnable but waiting for a CPU, per second of publishing
+	// (summed over threads; 100 = one thread waiting all the time): how
+	// much each side was starved of CPU.
+	ServerRunqWaitPercent float64 `json:"server_runq_wait_percent"`
+	WorkerRunqWaitPercent float64 `json:"worker_runq_wait_percent"`
+	Load                  Load    `json:"load"` // the machine while publishing
+	ServerRSSBefore       *Mem    `json:"server_rss_before,omitempty"`
+	ServerRSSAfter        *Mem    `json:"server_rss_after,omitempty"`
+
+	MeetsTarget *bool `json:"meets_target,omitempty"`
+}
+
+// The issue's goal: at least 500,000 deliveries/s to 10,000 subscribers of
+// one channel at 50 publishes/s, p99 at most 100 ms, nothing lost.
+const (
+	fanoutTargetRate = 500000
+	fanoutTargetP99  = 100.0
+)
+
+func runFanout(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("bench fanout", env.Stderr)
+	var c common
+	c.register(fs, 4096)
+	subs := fs.Int("subs", 10000, "subscribers of the channel")
+	rate := fs.Int("rate", 50, "publishes per second; 0 publishes as fast as the API answers, to find the ceiling")
+	duration := fs.Duration("duration", 20*time.Second, "how long to publish")
+	size := fs.Int("size", 64, "bytes of each publication's data")
+	pubs := fs.Int("publishers", 0, "HTTP connections publishing at once (default 4, 8 with --rate 0)")
+	drain := fs.Duration("drain", 10*time.Second, "after the last publish, how long to wait for deliveries that stopped coming")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench fanout takes no arguments, got %q", fs.Args())
+	}
+	switch {
+	case *subs < 1:
+		return usagef("--subs must be positive")
+	case *rate < 0 || *rate > 1000000:
+		return usagef("--rate must be 0..1000000")
+	case *duration <= 0 || *duration > time.Hour:
+		return usagef("--duration must be positive, at most 1h")
+	case *size < 0 || *size > 1<<20:
+		return usagef("--size must be 0..1048576")
+	case *pubs < 0 || *pubs > 256:
+		return usagef("--publishers must be 0..256")
+	case *drain <= 0 || *drain > 5*time.Minute:
+		return usagef("--drain must be positive, at most 5m")
+	}
+	if *pubs == 0 {
+		*pubs = 4
+		if *rate == 0 {
+			*pubs = 8
+		}
+	}
+	procs, err := c.check(*subs, env.Stderr)
+	if err != nil {
+		return err
+	}
+	srv, err := c.connect(ctx, env)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	defer srv.stop()
+	if srv.apiKey == "" {
+		return usagef("fanout publishes through the HTTP API: give --api-key with --url")
+	}
+
+	rep := FanoutReport{Scenario: "fanout", machine: thisMachine("fanout", args), Subs: *subs, Procs: procs,
+		Rate: *rate, Duration: duration.Seconds(), Size: *size, Publishers: *pubs}
+	if srv.pid != 0 {
+		if m, err := ReadMem(srv.pid); err == nil {
+			rep.ServerRSSBefore = &m
+		}
+	}
+	deadline := c.setup + *duration + *drain + 3*time.Minute
+	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(*subs, procs))
+	if err != nil {
+		return err
+	}
+	defer ws.stop(15 * time.Second)
+	start := time.Now()
+	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, *subs)); err != nil {
+		return interrupted(ctx, err)
+	}
+	rep.ConnectSecs = time.Since(start).Seconds()
+	tot := ws.total()
+	rep.Subscribed, rep.Failed, rep.FirstError = tot.Connected, tot.Failed, tot.FirstError
+	fmt.Fprintf(env.Stderr, "bench: %d subscribed, %d failed in %.1fs; publishing %s for %s\n",
+		tot.Connected, tot.Failed, rep.ConnectSecs, rateText(*rate), *duration)
+	if err := sleepCtx(ctx, time.Second); err != nil { // let the server settle
+		return errInterrupted
+	}
+
+	wpids := ws.pids()
+	var scpu0 CPUTime
+	if srv.pid != 0 {
+		scpu0, _ = ReadCPU(srv.pid)
+	}
+	wcpu0, bcpu0 := cpuOf(wpids), cpuOf([]int{os.Getpid()})
+	meter := startLoad()
+	swait0, wwait0 := runqWaitOf([]int{srv.pid}), runqWaitOf(wpids)
+	ps := publish(ctx, publishConfig{url: srv.httpURL + "/api/publish", apiKey: srv.apiKey, channel: c.channel,
+		rate: *rate, duration: *duration, size: *size, conc: *pubs})
+	wcpu1, bcpu1 := cpuOf(wpids), cpuOf([]int{os.Getpid()})
+	rep.Load = meter.stop(append([]int{srv.pid, os.Getpid()}, wpids...), machineCores())
+	swait1, wwait1 := runqWaitOf([]int{srv.pid}), runqWaitOf(wpids)
+	if wall := time.Since(meter.cpu.At); wall > 0 {
+		rep.ServerRunqWaitPercent = 100 * float64(swait1-swait0) / float64(wall)
+		rep.WorkerRunqWaitPercent = 100 * float64(wwait1-wwait0) / float64(wall)
+	}
+	if srv.pid != 0 {
+		if scpu1, err := ReadCPU(srv.pid); err == nil {
+			rep.ServerCPUPercent = CPUPercent(scpu0, scpu1)
+		}
+	}
+	rep.WorkerCPUPercent, rep.BenchCPUPercent = CPUPercent(wcpu0, wcpu1), CPUPercent(bcpu0, bcpu1)
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+	rep.Sent, rep.PublishErrors, rep.FirstPublishError = ps.OK, ps.Errors, ps.FirstError
+	rep.ServerDelivered = ps.Delivered
+	rep.MaxSendLagMs = ms(ps.MaxLag)
+	rep.PublishRTT = summarize(ps.RTT)
+	if !ps.LastSend.IsZero() {
+		rep.PublishSeconds = ps.LastSend.Sub(ps.FirstSend).Seconds()
+		if rep.PublishSeconds > 0 {
+			rep.PublishRate = float64(ps.MaxSeq-1) / rep.PublishSeconds
+		}
+	}
+	rep.Expected = ps.OK * int64(rep.Subscribed)
+	if *rate > 0 {
+		rep.OfferedPerSec = float64(*rate) * float64(rep.Subscribed)
+	}
+	fmt.Fprintf(env.Stderr, "bench: %d publishes sent (%d failed); waiting for %d deliveries\n", ps.OK, ps.Errors, rep.Expected)
+
+	// Wait until everything arrived, or nothing more has for a while.
+	waitDeliveries(ctx, ws, uint64(rep.Expected), *drain)
+	results, err := ws.report(ctx, ps.MaxSeq)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	hist := NewHistogram()
+	var lastRecv int64
+	var bursts, received uint64
+	for _, r := range results {
+		hist.Merge(r.Latency)
+		rep.Received += r.Unique
+		rep.Duplicates += r.Duplicates
+		rep.Extra += r.Extra
+		rep.ConnsWithLoss += r.ConnsWithLoss
+		rep.Closed += r.Closed
+		rep.Unparsed += r.Unparsed
+		bursts += r.Bursts
+		received += r.Received
+		lastRecv = max(lastRecv, r.LastRecv)
+	}
+	rep.Latency = summarize(hist)
+	if bursts > 0 {
+		rep.PerBurst = float64(received) / float64(bursts)
+	}
+	rep.Lost = max(rep.Expected-int64(rep.Received), 0)
+	if rep.Expected > 0 {
+		rep.LossPercent = 100 * float64(rep.Lost) / float64(rep.Expected)
+	}
+	if lastRecv > 0 && !ps.FirstSend.IsZero() {
+		rep.WindowSeconds = float64(lastRecv-ps.FirstSend.UnixNano()) / 1e9
+		if rep.WindowSeconds > 0 {
+			rep.DeliveriesPerSec = float64(rep.Received) / rep.WindowSeconds
+		}
+	}
+	if srv.pid != 0 {
+		if m, err := ReadMem(srv.pid); err == nil {
+			rep.ServerRSSAfter = &m
+		}
+	}
+	if *rate == 50 && *subs == 10000 {
+		ok := rep.Lost == 0 && rep.PublishErrors == 0 && rep.Subscribed == *subs &&
+			rep.Latency.P99 <= fanoutTargetP99 && rep.DeliveriesPerSec >= fanoutTargetRate*0.99
+		rep.MeetsTarget = &ok
+	}
+	ws.stop(15 * time.Second)
+	return c.emit(env.Stdout, rep, func(w io.Writer) { printFanout(w, rep) })
+}
+
+// waitDeliveries returns once the workers have received want
+// publications, or none has arrived for quiet, or ctx ends.
+func waitDeliveries(ctx context.Context, ws *workerSet, want uint64, quiet time.Duration) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	last, lastChange := ws.total().Received, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		got := ws.total().Received
+		if got >= want {
+			// The progress lines are 250ms apart: let the last ones in.
+			_ = sleepCtx(ctx, 300*time.Millisecond)
+			return
+		}
+		if got != last {
+			last, lastChange = got, time.Now()
+		} else if time.Since(lastChange) > quiet {
+			return
+		}
+	}
+}
+
+func rateText(rate int) string {
+	if rate == 0 {
+		return "as fast as the API answers"
+	}
+	return fmt.Sprintf("%d/s", rate)
+}
+
+func printFanout(w io.Writer, r FanoutReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "herald bench fanout\t%s\n", r.Date)
+	fmt.Fprintf(tw, "machine\t%d CPUs (%d usable here), %s, kernel %s\n", r.CPUs, r.Usable, r.GoVersion, r.Kernel)
+	fmt.Fprintf(tw, "subscribers\t%d of %d (%d failed) in %.1fs over %d worker processes\n", r.Subscribed, r.Subs, r.Failed, r.ConnectSecs, r.Procs)
+	if r.FirstError != "" {
+		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
+	}
+	fmt.Fprintf(tw, "publishes\t%d sent, %d failed, %s for %.0fs (achieved %.1f/s, max lag %.1f ms), %d-byte data\n",
+		r.Sent, r.PublishErrors, rateText(r.Rate), r.Duration, r.PublishRate, r.MaxSendLagMs, r.Size)
+	if r.FirstPublishError != "" {
+		fmt.Fprintf(tw, "first publish error\t%s\n", r.FirstPublishError)
+		fmt.Fprintf(tw, "WARNING\tfailed publishes may still have been delivered: loss figures are approximate\n")
+	}
+	fmt.Fprintf(tw, "publish round trip\tp50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.PublishRTT.P50, r.PublishRTT.P99, r.PublishRTT.Max)
+	fmt.Fprintf(tw, "deliveries\t%d of %d expected (server says %d queued)\n", r.Received, r.Expected, r.ServerDelivered)
+	fmt.Fprintf(tw, "lost\t%d (%.4f%%) on %d connections; %d duplicates; %d connections closed by the server\n",
+		r.Lost, r.LossPercent, r.ConnsWithLoss, r.Duplicates, r.Closed)
+	fmt.Fprintf(tw, "throughput\t%.0f deliveries/s over %.2fs (first send to last receipt)", r.DeliveriesPerSec, r.WindowSeconds)
+	if r.OfferedPerSec > 0 {
+		fmt.Fprintf(tw, "; offered %.0f/s", r.OfferedPerSec)
+	}
+	fmt.Fprintln(tw)
+	l := r.Latency
+	fmt.Fprintf(tw, "latency\tp50 %.2f ms, p90 %.2f, p95 %.2f, p99 %.2f, p99.9 %.2f, max %.2f (mean %.2f)\n",
+		l.P50, l.P90, l.P95, l.P99, l.P999, l.Max, l.Mean)
+	fmt.Fprintf(tw, "coalescing\t%.2f publications per arrival burst\n", r.PerBurst)
+	fmt.Fprintf(tw, "CPU while publishing\tserver %.0f%%, workers %.0f%%, publisher %.0f%% (100%% = one core)\n",
+		r.ServerCPUPercent, r.WorkerCPUPercent, r.BenchCPUPercent)
+	fmt.Fprintf(tw, "waiting for a CPU\tserver threads %.0f%%, worker threads %.0f%% (runnable but not running)\n",
+		r.ServerRunqWaitPercent, r.WorkerRunqWaitPercent)
+	printLoad(tw, r.Load)
+	if r.ServerRSSBefore != nil && r.ServerRSSAfter != nil {
+		fmt.Fprintf(tw, "server RSS\t%.1f MB before, %.1f MB after (peak %.1f MB)\n",
+			float64(r.ServerRSSBefore.RSSKB)/1024, float64(r.ServerRSSAfter.RSSKB)/1024, float64(r.ServerRSSAfter.VmHWMKB)/1024)
+	}
+	if r.MeetsTarget != nil {
+		verdict := "MISSED"
+		if *r.MeetsTarget {
+			verdict = "met"
+		}
+		fmt.Fprintf(tw, "target\t≥ %d deliveries/s, p99 ≤ %.0f ms, no loss: %s\n", fanoutTargetRate, fanoutTargetP99, verdict)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,191 @@
+package hub
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
+)
+
+// recorder is a subscriber that keeps what it is given, and counts
+// flushes the way a connection's writer would see them.
+type recorder struct {
+	mu      sync.Mutex
+	queued  []*Message
+	pending bool
+	got     []*Message
+	flushes atomic.Int64
+}
+
+func (r *recorder) Deliver(m *Message) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queued = append(r.queued, m)
+	first := !r.pending
+	r.pending = true
+	return first
+}
+
+func (r *recorder) Flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, r.queued...)
+	r.queued, r.pending = nil, false
+	r.flushes.Add(1)
+}
+
+func (r *recorder) received() []*Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Message(nil), r.got...)
+}
+
+func pub(ch string, n int) *Message {
+	return &Message{Kind: KindPublication, Channel: ch, Pub: &broker.Publication{Channel: ch, Offset: uint64(n)}}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestSubscribeUnsubscribeCounts(t *testing.T) {
+	h := New()
+	defer h.Close()
+	a, b := &recorder{}, &recorder{}
+	if !h.Subscribe("c", a) || h.Subscribe("c", b) || h.Subscribe("c", a) {
+		t.Fatal("first-subscriber reporting is wrong")
+	}
+	if h.NumSubscribers("c") != 2 || h.NumChannels() != 1 {
+		t.Fatal(h.NumSubscribers("c"), h.NumChannels())
+	}
+	if h.Unsubscribe("c", a) || h.Unsubscribe("c", a) || !h.Unsubscribe("c", b) {
+		t.Fatal("last-subscriber reporting is wrong")
+	}
+	if h.NumChannels() != 0 || len(h.Channels()) != 0 {
+		t.Fatal("empty channel kept")
+	}
+}
+
+func TestBroadcastKeepsOrderPerChannelAndReachesOnlySubscribers(t *testing.T) {
+	h := New()
+	defer h.Close()
+	subs := make([]*recorder, 5)
+	for i := range subs {
+		subs[i] = &recorder{}
+		h.Subscribe("c", subs[i])
+	}
+	outsider := &recorder{}
+	h.Subscribe("other", outsider)
+	const n = 1000
+	for i := 1; i <= n; i++ {
+		h.Broadcast(pub("c", i))
+	}
+	for _, s := range subs {
+		waitFor(t, func() bool { return len(s.received()) == n })
+		for i, m := range s.received() {
+			if m.Pub.Offset != uint64(i+1) {
+				t.Fatalf("message %d has offset %d", i, m.Pub.Offset)
+			}
+		}
+		// Batching: far fewer flushes than messages.
+		if f := s.flushes.Load(); f >= n {
+			t.Fatalf("%d flushes for %d messages", f, n)
+		}
+	}
+	if len(outsider.received()) != 0 {
+		t.Fatal("a subscriber of another channel got messages")
+	}
+	if h.Delivered() != 5*n {
+		t.Fatalf("delivered %d", h.Delivered())
+	}
+}
+
+func TestUsers(t *testing.T) {
+	h := New()
+	defer h.Close()
+	a1, a2, b := &recorder{}, &recorder{}, &recorder{}
+	if h.AddUser("alice", a1) != 1 || h.AddUser("alice", a2) != 2 || h.AddUser("bob", b) != 1 {
+		t.Fatal("counts")
+	}
+	m := &Message{Kind: KindPush, Pub: &broker.Publication{Event: "e"}}
+	if n := DeliverTo(h.UserConns("alice"), m); n != 2 {
+		t.Fatal(n)
+	}
+	if len(a1.received()) != 1 || len(a2.received()) != 1 || len(b.received()) != 0 {
+		t.Fatal("push went to the wrong connections")
+	}
+	h.RemoveUser("alice", a1)
+	h.RemoveUser("alice", a2)
+	if h.NumUserConns("alice") != 0 || h.NumUsers() != 1 {
+		t.Fatal("user not forgotten")
+	}
+}
+
+func TestEncodedOncePerFormat(t *testing.T) {
+	m := pub("c", 1)
+	var calls atomic.Int64
+	enc := func(*Message) any { calls.Add(1); return []byte("x") }
+	formats := []Format{{Kind: 0}, {Kind: 1, Namespace: "/"}, {Kind: 1, Namespace: "/chat"}}
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.Encoded(formats[i%3], enc) }()
+	}
+	wg.Wait()
+	if calls.Load() != 3 {
+		t.Fatalf("encoded %d times, want once per format", calls.Load())
+	}
+	for i := range 5 { // more formats than cache entries still encode
+		m.Encoded(Format{Kind: 9, Namespace: fmt.Sprint(i)}, enc)
+	}
+	if calls.Load() != 8 {
+		t.Fatalf("encoded %d times", calls.Load())
+	}
+}
+
+// counter is the cheapest subscriber: it measures the hub's own cost.
+type counter struct {
+	n       atomic.Int64
+	pending atomic.Bool
+}
+
+func (c *counter) Deliver(*Message) bool { c.n.Add(1); return !c.pending.Swap(true) }
+func (c *counter) Flush()                { c.pending.Store(false) }
+
+// BenchmarkFanout measures delivering to 10,000 subscribers of one
+// channel, without sockets: the hub's share of fan-out. Report is per
+// delivery.
+func BenchmarkFanout(b *testing.B) {
+	for _, subs := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
+			h := New()
+			defer h.Close()
+			cs := make([]*counter, subs)
+			for i := range cs {
+				cs[i] = &counter{}
+				h.Subscribe("bench", cs[i])
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				h.Broadcast(pub("bench", i))
+			}
+			want := int64(b.N)
+			for _, c := range cs {
+				for c.n.Load() < want {
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
+			b.ReportMetric(float64(b.N)*float64(subs)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}

@@ -1,0 +1,102 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/protocol/socketio"
+)
+
+// builtins let Socket.IO clients use herald's channels with no Go code,
+// under the same channel policies as herald-protocol clients. Each answers
+// the client's acknowledgement with {"ok":true,…} or {"error":"…"}.
+var builtins = map[string]func(*Socket, []socketio.Arg) any{
+	"herald:join":    builtinJoin,
+	"herald:leave":   builtinLeave,
+	"herald:publish": builtinPublish,
+}
+
+// builtinJoin: socket.emit("herald:join", room, ack).
+func builtinJoin(s *Socket, args []socketio.Arg) any {
+	room, ch, err := s.roomArg(args)
+	if err != nil {
+		return failure(err)
+	}
+	if err := s.srv.backend.MaySubscribe(ch, s.ident); err != nil {
+		return failure(err)
+	}
+	if !allowsChannel(s.ident.Channels, ch) {
+		return failure(fmt.Errorf("the connection's token does not allow channel %q", ch))
+	}
+	if err := s.Join(room); err != nil {
+		return failure(err)
+	}
+	return map[string]any{"ok": true, "room": room, "channel": ch}
+}
+
+// builtinLeave: socket.emit("herald:leave", room, ack).
+func builtinLeave(s *Socket, args []socketio.Arg) any {
+	room, _, err := s.roomArg(args)
+	if err != nil {
+		return failure(err)
+	}
+	if err := s.Leave(room); err != nil {
+		return failure(err)
+	}
+	return map[string]any{"ok": true}
+}
+
+// builtinPublish: socket.emit("herald:publish", room, data[, event], ack):
+// a publication on the room's channel, received by the room's sockets as
+// event (default "message") and by herald-protocol subscribers.
+func builtinPublish(s *Socket, args []socketio.Arg) any {
+	room, ch, err := s.roomArg(args)
+	if err != nil {
+		return failure(err)
+	}
+	if len(args) < 2 || args[1].Binary != nil {
+		return failure(fmt.Errorf("herald:publish takes (room, data[, event]) with JSON data"))
+	}
+	event := "message"
+	if len(args) > 2 {
+		if err := json.Unmarshal(args[2].JSON, &event); err != nil || event == "" || socketio.IsReservedEvent(event) {
+			return failure(fmt.Errorf("herald:publish: the event name must be a non-reserved string"))
+		}
+	}
+	if err := s.srv.backend.MayPublish(ch, s.ident, s.inRoom(room)); err != nil {
+		return failure(err)
+	}
+	pub := &broker.Publication{Channel: ch, Data: append(json.RawMessage(nil), args[1].JSON...), Info: s.info, Event: event}
+	if err := s.srv.backend.Publish(context.Background(), pub); err != nil {
+		return failure(err)
+	}
+	return map[string]any{"ok": true, "offset": pub.Offset}
+}
+
+// roomArg reads the room name of a built-in event.
+func (s *Socket) roomArg(args []socketio.Arg) (string, string, error) {
+	var room string
+	if len(args) == 0 || args[0].Binary != nil || json.Unmarshal(args[0].JSON, &room) != nil || room == "" {
+		return "", "", fmt.Errorf("the first argument must be a room name")
+	}
+	ch, err := roomChannel(s.nsp.prefix, room)
+	return room, ch, err
+}
+
+func failure(err error) map[string]string { return map[string]string{"error": err.Error()} }
+
+// allowsChannel applies a token's channel claim.
+func allowsChannel(allowed []string, ch string) bool {
+	if allowed == nil {
+		return true
+	}
+	for _, a := range allowed {
+		if p, ok := strings.CutSuffix(a, "*"); ok && strings.HasPrefix(ch, p) || a == ch {
+			return true
+		}
+	}
+	return false
+}

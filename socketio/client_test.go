@@ -1,0 +1,275 @@
+package socketio_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/protocol/socketio"
+)
+
+// node is a herald node served over real HTTP for Socket.IO tests.
+type node struct {
+	*herald.Node
+	srv *httptest.Server
+}
+
+const apiKey = "k"
+
+func startNode(t *testing.T, mutate func(*herald.Config)) *node {
+	t.Helper()
+	cfg := herald.Config{
+		APIKey: apiKey, TokenSecret: "s", AllowAnonymous: true,
+		DefaultChannel: herald.ChannelPolicy{Subscribe: herald.AccessAnyone, Publish: herald.AccessAnyone},
+		Namespaces: map[string]herald.ChannelPolicy{
+			"chat": {Subscribe: herald.AccessAnyone, Publish: herald.AccessSubscribers, Presence: true, HistorySize: 10},
+		},
+		SocketIO: herald.SocketIOConfig{Namespaces: []string{"/chat"}},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	n, err := herald.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(n.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		_ = n.Shutdown(t.Context())
+	})
+	return &node{Node: n, srv: srv}
+}
+
+func (n *node) publish(t *testing.T, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", n.srv.URL+"/api/publish", strings.NewReader(body))
+	req.Header.Set("Authorization", "apikey "+apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("publish %s: %d", body, resp.StatusCode)
+	}
+}
+
+// sioClient is a minimal Socket.IO v4 client over the WebSocket
+// transport, enough to drive the server from Go tests. The official
+// clients are tested from e2e/.
+type sioClient struct {
+	t       *testing.T
+	ws      *websocket.Conn
+	wmu     sync.Mutex
+	packets chan socketio.Packet
+	closed  chan error
+	nextAck uint64
+}
+
+func dialSIO(t *testing.T, n *node, query string) *sioClient {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket" + query
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, open, err := ws.ReadMessage()
+	if err != nil || open[0] != '0' {
+		t.Fatalf("open packet: %q %v", open, err)
+	}
+	c := &sioClient{t: t, ws: ws, packets: make(chan socketio.Packet, 256), closed: make(chan error, 1)}
+	go c.read()
+	t.Cleanup(func() { ws.Close() })
+	return c
+}
+
+func (c *sioClient) read() {
+	dec := socketio.NewDecoder(socketio.DefaultMaxAttachments)
+	for {
+		typ, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			c.closed <- err
+			close(c.packets)
+			return
+		}
+		if typ == websocket.TextMessage {
+			switch msg[0] {
+			case '2':
+				c.write(websocket.TextMessage, []byte("3"))
+				continue
+			case '4':
+				msg = msg[1:]
+			default:
+				continue
+			}
+		}
+		p, done, err := dec.Add(append([]byte(nil), msg...), typ == websocket.BinaryMessage)
+		if err != nil {
+			c.closed <- fmt.Errorf("client decoder: %w", err)
+			close(c.packets)
+			return
+		}
+		if done {
+			c.packets <- p
+		}
+	}
+}
+
+func (c *sioClient) write(typ int, b []byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.ws.WriteMessage(typ, b); err != nil {
+		c.t.Logf("write: %v", err)
+	}
+}
+
+// send writes a Socket.IO packet as an Engine.IO message.
+func (c *sioClient) send(p socketio.Packet) {
+	text, bins, err := socketio.Encode(p)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.write(websocket.TextMessage, append([]byte("4"), text...))
+	for _, b := range bins {
+		c.write(websocket.BinaryMessage, b)
+	}
+}
+
+// connect joins nsp with the auth payload and returns the CONNECT answer
+// (or the CONNECT_ERROR) packet.
+func (c *sioClient) connect(nsp string, auth any) socketio.Packet {
+	c.t.Helper()
+	p := socketio.Packet{Type: socketio.Connect, Namespace: nsp}
+	if auth != nil {
+		p.Data, _ = json.Marshal(auth)
+	}
+	c.send(p)
+	for {
+		got := c.next()
+		if got.Namespace == nsp && (got.Type == socketio.Connect || got.Type == socketio.ConnectError) {
+			return got
+		}
+	}
+}
+
+// mustConnect connects and returns the socket id.
+func (c *sioClient) mustConnect(nsp string, auth any) string {
+	c.t.Helper()
+	p := c.connect(nsp, auth)
+	if p.Type != socketio.Connect {
+		c.t.Fatalf("connect %s: %s %s", nsp, p.Type, p.Data)
+	}
+	var v struct{ SID string }
+	json.Unmarshal(p.Data, &v)
+	return v.SID
+}
+
+// emit sends an event; with ack, it waits for and returns the ack's args.
+func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []socketio.Arg {
+	c.t.Helper()
+	var a socketio.Args
+	a.String(event)
+	for _, v := range args {
+		if err := a.Value(v); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	p := a.Packet(socketio.Event, nsp)
+	if !ack {
+		c.send(p)
+		return nil
+	}
+	c.nextAck++
+	p.ID, p.HasID = c.nextAck, true
+	c.send(p)
+	for {
+		got := c.next()
+		if got.Type == socketio.Ack && got.ID == p.ID {
+			out, err := got.Args()
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			return out
+		}
+	}
+}
+
+func (c *sioClient) next() socketio.Packet {
+	c.t.Helper()
+	select {
+	case p, ok := <-c.packets:
+		if !ok {
+			c.t.Fatalf("connection closed: %v", <-c.closed)
+		}
+		return p
+	case <-time.After(5 * time.Second):
+		c.t.Fatal("no packet within 5s")
+	}
+	return socketio.Packet{}
+}
+
+// event waits for event name on nsp, skipping other packets, and returns
+// its arguments.
+func (c *sioClient) event(nsp, name string) []socketio.Arg {
+	c.t.Helper()
+	for {
+		p := c.next()
+		if p.Type != socketio.Event || p.Namespace != nsp {
+			continue
+		}
+		if n, _ := p.EventName(); n == name {
+			args, err := p.Args()
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			return args
+		}
+	}
+}
+
+// noEvent asserts no event name arrives on nsp within d.
+func (c *sioClient) noEvent(nsp, name string, d time.Duration) {
+	c.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case p, ok := <-c.packets:
+			if !ok {
+				return
+			}
+			if n, _ := p.EventName(); p.Type == socketio.Event && p.Namespace == nsp && n == name {
+				c.t.Fatalf("unexpected %s on %s", name, nsp)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func str(t *testing.T, a socketio.Arg) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(a.JSON, &s); err != nil {
+		t.Fatalf("%s is not a string", a.JSON)
+	}
+	return s
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

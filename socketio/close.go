@@ -1,0 +1,129 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/socketio"
+)
+
+// ErrDisconnected is returned for acknowledgements cut short by a
+// disconnect.
+var ErrDisconnected = errors.New("socketio: socket disconnected")
+
+// recoverableReasons are the reference's: a client that lost its
+// transport may come back and recover; one that left on purpose may not.
+var recoverableReasons = map[string]bool{
+	"transport error": true, "transport close": true, "forced close": true,
+	"ping timeout": true, "server shutting down": true, "forced server close": true,
+}
+
+// Disconnect disconnects the socket from its namespace ("server namespace
+// disconnect"); the connection stays for its other namespaces. Clients do
+// not reconnect by themselves after it.
+func (s *Socket) Disconnect() {
+	if s.state.Load() != socketConnected {
+		return
+	}
+	if c := s.conn(); c != nil {
+		c.sendPacket(socketio.Packet{Type: socketio.Disconnect, Namespace: s.nsp.name})
+		c.forget(s)
+	}
+	s.close("server namespace disconnect")
+}
+
+// Close disconnects the socket and closes its whole connection, with
+// every namespace on it.
+func (s *Socket) Close() {
+	c := s.conn()
+	if c == nil {
+		s.close("forced server close")
+		return
+	}
+	c.mu.Lock()
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, so := range c.sockets {
+		sockets = append(sockets, so)
+	}
+	c.mu.Unlock()
+	for _, so := range sockets {
+		so.Disconnect()
+	}
+	c.sess.Close("forced server close")
+}
+
+// transportClosed handles the connection ending under the socket: with
+// recovery on and a reason a client may recover from, the socket waits for
+// its client for RecoveryWindow, still in its rooms; otherwise it closes.
+func (s *Socket) transportClosed(reason string) {
+	switch s.state.Load() {
+	case socketConnecting:
+		s.state.Store(socketClosed)
+		s.failAcks()
+		return
+	case socketConnected:
+	default:
+		return
+	}
+	if !s.srv.recoveryOn() || !recoverableReasons[reason] {
+		s.close(reason)
+		return
+	}
+	s.out.mu.Lock()
+	s.out.conn = nil
+	s.out.mu.Unlock()
+	s.mu.Lock()
+	s.disconnectedAt = time.Now()
+	s.mu.Unlock()
+	s.state.Store(socketRecoverable)
+	s.failAcks()
+	s.srv.recovery.keep(s)
+	s.srv.backend.Disconnected(context.Background(), s.describe(), reason)
+	s.notifyDisconnect(reason)
+}
+
+// close ends the socket for good: it leaves its rooms and its user's
+// connections, and OnDisconnect runs.
+func (s *Socket) close(reason string) {
+	prev := s.state.Swap(socketClosed)
+	if prev == socketClosed {
+		return
+	}
+	s.out.mu.Lock()
+	s.out.conn, s.out.log = nil, nil
+	s.out.mu.Unlock()
+	s.srv.recovery.drop(s)
+	s.leaveAll()
+	s.nsp.removeSocket(s)
+	if s.ident.User != "" {
+		s.srv.backend.RemoveUser(s.ident.User, s)
+	}
+	s.failAcks()
+	if prev == socketConnected {
+		s.srv.backend.Disconnected(context.Background(), s.describe(), reason)
+		s.notifyDisconnect(reason)
+	}
+}
+
+// notifyDisconnect runs the namespace's OnDisconnect on the socket's
+// handler goroutine, after the events already queued.
+func (s *Socket) notifyDisconnect(reason string) {
+	s.nsp.mu.RLock()
+	f := s.nsp.onDisconnect
+	s.nsp.mu.RUnlock()
+	if f != nil {
+		s.run(func() { f(s, reason) })
+	}
+}
+
+// failAcks ends every acknowledgement still awaited.
+func (s *Socket) failAcks() {
+	s.mu.Lock()
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, ch := range acks {
+		ch <- ackReply{err: ErrDisconnected}
+	}
+}

@@ -1,0 +1,161 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/transport/engineio"
+)
+
+// conn is one Engine.IO connection and the sockets it carries, one per
+// namespace.
+type conn struct {
+	srv  *Server
+	sess *engineio.Session
+	// dec assembles packets; only the connection's reading path uses it.
+	dec *socketio.Decoder
+
+	mu      sync.Mutex
+	sockets map[string]*Socket // by namespace
+	closed  bool
+	// timer closes a connection that joins no namespace in time.
+	timer *time.Timer
+}
+
+// conns maps Engine.IO sessions to their connection.
+var _ engineio.Handler = (*Server)(nil)
+
+// OnOpen implements engineio.Handler.
+func (s *Server) OnOpen(sess *engineio.Session) {
+	c := &conn{srv: s, sess: sess, dec: socketio.NewDecoder(socketio.DefaultMaxAttachments), sockets: map[string]*Socket{}}
+	c.timer = time.AfterFunc(s.cfg.ConnectTimeout, c.connectTimedOut)
+	s.conns.Store(sess, c)
+	s.backend.ConnectionOpened()
+}
+
+// OnMessage implements engineio.Handler: it decodes Socket.IO packets and
+// routes them to their namespace's socket.
+func (s *Server) OnMessage(sess *engineio.Session, data []byte, binary bool) {
+	v, ok := s.conns.Load(sess)
+	if !ok {
+		return
+	}
+	c := v.(*conn)
+	// The decoder keeps frames of a binary packet until it is complete;
+	// data is only valid during this call.
+	pkt, done, err := c.dec.Add(append([]byte(nil), data...), binary)
+	if err != nil {
+		s.backend.Logger().Debug("socket.io: bad packet", "sid", sess.ID(), "err", err)
+		sess.Close("forced close")
+		return
+	}
+	if done {
+		c.route(pkt)
+	}
+}
+
+// OnClose implements engineio.Handler.
+func (s *Server) OnClose(sess *engineio.Session, reason string) {
+	v, ok := s.conns.LoadAndDelete(sess)
+	if !ok {
+		return
+	}
+	c := v.(*conn)
+	c.mu.Lock()
+	c.closed = true
+	c.timer.Stop()
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, so := range c.sockets {
+		sockets = append(sockets, so)
+	}
+	c.sockets = nil
+	c.mu.Unlock()
+	s.backend.ConnectionClosed()
+	// The session may report its close from inside a send that holds a
+	// socket's outbox lock (a slow consumer cut off mid-fan-out), so the
+	// sockets wind down on their own goroutine.
+	go func() {
+		for _, so := range sockets {
+			so.transportClosed(reason)
+		}
+	}()
+}
+
+// route hands a packet to the socket of its namespace, or starts one.
+func (c *conn) route(p socketio.Packet) {
+	c.mu.Lock()
+	so := c.sockets[p.Namespace]
+	c.mu.Unlock()
+	switch {
+	case so == nil && p.Type == socketio.Connect:
+		c.connect(p.Namespace, p.Data)
+	case so != nil && p.Type != socketio.Connect && p.Type != socketio.ConnectError:
+		so.onPacket(p)
+	default:
+		// The reference closes the connection on a packet that does not
+		// fit the state (a second CONNECT, an event before CONNECT).
+		c.sess.Close("forced server close")
+	}
+}
+
+// connect starts a socket in namespace nsp for the CONNECT payload auth.
+func (c *conn) connect(nsp string, auth json.RawMessage) {
+	n := c.srv.namespace(nsp)
+	if n == nil {
+		c.sendPacket(socketio.Packet{Type: socketio.ConnectError, Namespace: nsp,
+			Data: json.RawMessage(`{"message":"Invalid namespace"}`)})
+		return
+	}
+	if len(auth) == 0 {
+		auth = json.RawMessage("{}")
+	}
+	so := c.srv.newSocket(n, c, auth)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[nsp] = so
+	c.mu.Unlock()
+	so.run(func() { so.admit(context.Background(), auth) })
+}
+
+// forget drops the socket of namespace nsp from the connection.
+func (c *conn) forget(so *Socket) {
+	c.mu.Lock()
+	if c.sockets[so.nsp.name] == so {
+		delete(c.sockets, so.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// joined stops the connect timer once a namespace is joined.
+func (c *conn) joined() { c.timer.Stop() }
+
+func (c *conn) connectTimedOut() {
+	c.mu.Lock()
+	for _, so := range c.sockets {
+		if so.state.Load() == socketConnected {
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.mu.Unlock()
+	c.sess.Close("forced server close")
+}
+
+// sendPacket writes one packet to the connection, outside any socket.
+func (c *conn) sendPacket(p socketio.Packet) {
+	text, bins, err := socketio.Encode(p)
+	if err != nil {
+		c.srv.backend.Logger().Error("socket.io: encoding a packet", "err", err)
+		return
+	}
+	_ = c.sess.SendText(text)
+	for _, b := range bins {
+		_ = c.sess.SendBinary(b)
+	}
+}

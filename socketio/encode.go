@@ -1,0 +1,85 @@
+package socketio
+
+import (
+	"encoding/json"
+
+	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/transport/websocket"
+)
+
+// encodedEvent is an EVENT packet ready to queue, shared by every socket
+// of a namespace that receives it.
+type encodedEvent struct {
+	// text is the Socket.IO packet (`42/chat,["ev",…]`).
+	text []byte
+	// frame is "4"+text as a WebSocket text frame.
+	frame []byte
+	// bins are the binary attachments, and binFrames the same as
+	// WebSocket binary frames.
+	bins, binFrames [][]byte
+	// volatile events may be dropped and are not kept for recovery.
+	volatile bool
+}
+
+func newEncodedEvent(text []byte, bins [][]byte, volatile bool) *encodedEvent {
+	ev := &encodedEvent{text: text, bins: bins, volatile: volatile}
+	ev.frame = websocket.TextFrame(append([]byte{'4'}, text...))
+	for _, b := range bins {
+		ev.binFrames = append(ev.binFrames, websocket.BinaryFrame(b))
+	}
+	return ev
+}
+
+// withOffset returns the packet text with a recovery offset as its last
+// argument, as the reference server appends it.
+func (ev *encodedEvent) withOffset(off string) []byte {
+	open := ev.text[:len(ev.text)-1] // drop the array's "]"
+	out := make([]byte, 0, len(ev.text)+len(off)+3)
+	out = append(out, open...)
+	out = append(out, ',', '"')
+	out = append(out, off...)
+	return append(out, '"', ']')
+}
+
+// encodeMessage is the namespace's form of a hub message; nil when
+// Socket.IO sockets do not receive this kind.
+func (n *Namespace) encodeMessage(m *hub.Message) any {
+	p := m.Pub
+	if p == nil || (m.Kind != hub.KindPublication && m.Kind != hub.KindPush) {
+		return (*encodedEvent)(nil)
+	}
+	event := p.Event
+	if event == "" {
+		event = "message"
+	}
+	var a socketio.Args
+	a.String(event)
+	if p.Args != nil {
+		for _, arg := range p.Args {
+			a.Raw(arg)
+		}
+	} else {
+		a.Raw(orNull(p.Data))
+	}
+	pkt := a.Packet(socketio.Event, n.name)
+	pkt.Attachments = p.Attachments // placeholders in p.Args refer to them
+	text, err := socketio.AppendPacket(nil, pkt)
+	if err != nil {
+		n.srv.backend.Logger().Error("socket.io: encoding a publication", "channel", p.Channel, "err", err)
+		return (*encodedEvent)(nil)
+	}
+	return newEncodedEvent(text, p.Attachments, p.Volatile)
+}
+
+func orNull(d json.RawMessage) json.RawMessage {
+	if len(d) == 0 {
+		return json.RawMessage("null")
+	}
+	return d
+}
+
+// format is the hub encoding key of the namespace's packets.
+func (n *Namespace) format() hub.Format {
+	return hub.Format{Kind: hub.FormatSocketIO, Namespace: n.name}
+}

@@ -1,0 +1,126 @@
+package socketio
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/heraldhq/herald/internal/protocol/socketio"
+)
+
+// onPacket handles a packet for this socket, on the connection's reading
+// path: acknowledgements are resolved at once (a handler may be waiting
+// for one), events go to the socket's handler goroutine.
+func (s *Socket) onPacket(p socketio.Packet) {
+	switch p.Type {
+	case socketio.Event:
+		s.run(func() { s.handleEvent(p) })
+	case socketio.Ack:
+		s.resolveAck(p)
+	case socketio.Disconnect:
+		if c := s.conn(); c != nil {
+			c.forget(s)
+		}
+		s.close("client namespace disconnect")
+	}
+}
+
+// handleEvent runs the handler of an event and sends its results as the
+// acknowledgement when the client asked for one.
+func (s *Socket) handleEvent(p socketio.Packet) {
+	if s.state.Load() != socketConnected {
+		return // the reference ignores events that arrive after disconnect
+	}
+	name, err := p.EventName()
+	if err != nil {
+		s.reportError(err)
+		return
+	}
+	args, err := p.Args()
+	if err != nil {
+		s.reportError(err)
+		return
+	}
+	results, err := s.dispatch(name, args)
+	if err != nil {
+		s.reportError(fmt.Errorf("event %q: %w", name, err))
+		return
+	}
+	if p.HasID {
+		s.sendAck(p.ID, results)
+	}
+}
+
+// dispatch calls the event's handler: the namespace's, else a built-in.
+func (s *Socket) dispatch(name string, args []socketio.Arg) ([]any, error) {
+	if h := s.nsp.handler(name); h != nil {
+		var results []any
+		err := s.safeCall(func() error {
+			var err error
+			results, err = h.call(s, args)
+			return err
+		})
+		return results, err
+	}
+	if !s.srv.cfg.NoBuiltinEvents {
+		if b := builtins[name]; b != nil {
+			return []any{b(s, args)}, nil
+		}
+	}
+	return nil, nil // like the reference, an event nobody listens to is dropped
+}
+
+// run queues f on the socket's handler goroutine, starting it if needed:
+// a socket with nothing to do has no goroutine.
+func (s *Socket) run(f func()) {
+	s.mu.Lock()
+	s.tasks = append(s.tasks, f)
+	if s.running {
+		s.mu.Unlock()
+		return
+	}
+	s.running = true
+	s.mu.Unlock()
+	go s.loop()
+}
+
+func (s *Socket) loop() {
+	for {
+		s.mu.Lock()
+		if len(s.tasks) == 0 {
+			s.tasks, s.running = nil, false
+			s.mu.Unlock()
+			return
+		}
+		f := s.tasks[0]
+		s.tasks[0] = nil
+		s.tasks = s.tasks[1:]
+		s.mu.Unlock()
+		if err := s.safeCall(func() error { f(); return nil }); err != nil {
+			s.reportError(err)
+		}
+	}
+}
+
+// safeCall runs application code, turning a panic into an error (which
+// the caller reports) so one bad handler cannot take the server down.
+func (s *Socket) safeCall(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+			s.srv.backend.Logger().Error("socket.io handler panicked", "socket", s.id, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	return f()
+}
+
+// reportError tells the namespace's OnError.
+func (s *Socket) reportError(err error) {
+	s.nsp.mu.RLock()
+	f := s.nsp.onError
+	s.nsp.mu.RUnlock()
+	if f != nil {
+		f(s, err)
+		return
+	}
+	s.srv.backend.Logger().Debug("socket.io error", "socket", s.id, "namespace", s.nsp.name, "err", err)
+}

@@ -1,0 +1,171 @@
+package socketio
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/heraldhq/herald/internal/transport/engineio"
+	"github.com/heraldhq/herald/internal/transport/websocket"
+)
+
+// Server is a Socket.IO server on a herald node. Get it from
+// herald.Node.SocketIO; it serves /socket.io/ on the node's listener.
+type Server struct {
+	cfg     Config
+	backend Backend
+	eio     *engineio.Server
+
+	mu   sync.RWMutex
+	nsps map[string]*Namespace
+	// conns maps each Engine.IO session to its connection.
+	conns sync.Map
+
+	// recovery keeps sockets whose transport dropped, by private id.
+	recovery recoveryStore
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// New builds a Socket.IO server over the node's WebSocket engine. It is
+// for the herald package, which owns the Backend; use Node.SocketIO.
+func New(cfg Config, b Backend, ws *websocket.Engine, eio engineio.Config) *Server {
+	s := &Server{cfg: cfg.withDefaults(), backend: b, nsps: map[string]*Namespace{}, done: make(chan struct{})}
+	s.recovery.init()
+	s.nsps["/"] = newNamespace(s, "/")
+	for _, name := range s.cfg.Namespaces {
+		s.nsps[name] = newNamespace(s, name)
+	}
+	eio.Admit = b.Admit
+	s.eio = engineio.NewServer(eio, ws, s)
+	go s.expireLoop()
+	return s
+}
+
+// ServeHTTP serves Engine.IO requests at /socket.io/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
+
+// Len is the number of open Engine.IO connections.
+func (s *Server) Len() int { return s.eio.Len() }
+
+// Shutdown closes every connection ("server shutting down") and stops the
+// server's timers.
+func (s *Server) Shutdown() {
+	s.stopOnce.Do(func() {
+		s.eio.CloseAll("server shutting down")
+		close(s.done)
+		s.eio.Stop()
+	})
+}
+
+// Of returns namespace name, creating it if needed. Names start with "/".
+func (s *Server) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		panic(fmt.Sprintf("socketio: namespace %q must start with /", name))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.nsps[name]
+	if n == nil {
+		n = newNamespace(s, name)
+		s.nsps[name] = n
+	}
+	return n
+}
+
+// namespace finds the namespace a client asks for: declared, or admitted
+// by the dynamic pattern (and then created).
+func (s *Server) namespace(name string) *Namespace {
+	s.mu.RLock()
+	n := s.nsps[name]
+	s.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	if re := s.cfg.DynamicNamespaces; re != nil && re.MatchString(name) {
+		return s.Of(name)
+	}
+	return nil
+}
+
+// existing returns namespace name if it exists.
+func (s *Server) existing(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nsps[name]
+}
+
+// OnConnect sets what runs when a socket has connected to nsp (after the
+// middlewares let it in). Returning an error disconnects the socket.
+func (s *Server) OnConnect(nsp string, f func(*Socket) error) {
+	n := s.Of(nsp)
+	n.mu.Lock()
+	n.onConnect = f
+	n.mu.Unlock()
+}
+
+// OnDisconnect sets what runs when a socket of nsp disconnects; reason is
+// the reference server's ("client namespace disconnect", "transport
+// close", "ping timeout", …).
+func (s *Server) OnDisconnect(nsp string, f func(*Socket, string)) {
+	n := s.Of(nsp)
+	n.mu.Lock()
+	n.onDisconnect = f
+	n.mu.Unlock()
+}
+
+// OnError sets what runs when a socket of nsp hits an error: a handler
+// that failed or panicked, arguments that did not fit a handler.
+func (s *Server) OnError(nsp string, f func(*Socket, error)) {
+	n := s.Of(nsp)
+	n.mu.Lock()
+	n.onError = f
+	n.mu.Unlock()
+}
+
+// Use adds a connection middleware to nsp: middlewares run in order
+// before a socket is connected, and an error refuses it with a
+// CONNECT_ERROR carrying the error's message (and Data, for a
+// *ConnectError).
+func (s *Server) Use(nsp string, f func(*Socket) error) {
+	n := s.Of(nsp)
+	n.mu.Lock()
+	n.middlewares = append(n.middlewares, f)
+	n.mu.Unlock()
+}
+
+// OnEvent sets the handler of event on nsp. f is a func whose first
+// parameter is *Socket and whose other parameters receive the event's
+// arguments, decoded from JSON ([]byte parameters receive binary
+// arguments; a final variadic ...json.RawMessage or ...any receives the
+// rest). Its results are sent as the acknowledgement when the client asked
+// for one. OnEvent panics when f has another shape.
+func (s *Server) OnEvent(nsp, event string, f any) {
+	h, err := newEventHandler(f)
+	if err != nil {
+		panic(fmt.Sprintf("socketio: OnEvent(%q, %q): %v", nsp, event, err))
+	}
+	n := s.Of(nsp)
+	n.mu.Lock()
+	n.events[event] = h
+	n.mu.Unlock()
+}
+
+// ConnectError refuses a connection with a message and data for the
+// client (CONNECT_ERROR {"message":…,"data":…}).
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+// connectErrorOf turns any refusal into the payload the client gets.
+func connectErrorOf(err error) *ConnectError {
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return &ConnectError{Message: err.Error()}
+}

@@ -1,0 +1,133 @@
+package socketio
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
+)
+
+// socket states; a socket only moves forward, except that a recoverable
+// socket goes back to connected when its client comes back in time.
+const (
+	socketConnecting  int32 = iota // middlewares and hooks still deciding
+	socketConnected                // serving
+	socketRecoverable              // transport gone; kept for RecoveryWindow
+	socketClosed                   // gone for good
+)
+
+// Socket is one client connected to one namespace.
+type Socket struct {
+	srv *Server
+	nsp *Namespace
+	id  string
+	// pid is the private id a client presents to recover the socket.
+	pid string
+	// ident and info say who the socket is.
+	ident Identity
+	info  *broker.ClientInfo
+	// handshake holds the request the connection started with.
+	handshake handshake
+	// recovered is true when the socket came back after a dropped transport.
+	recovered atomic.Bool
+
+	state atomic.Int32
+
+	mu sync.Mutex
+	// rooms are the rooms joined, besides the socket's own id room.
+	rooms map[string]struct{}
+	// data is what SetContext stored.
+	data any
+	// acks waits for acknowledgements of emits, by id.
+	acks    map[uint64]chan ackReply
+	nextAck uint64
+	// tasks are events waiting for the socket's handler goroutine;
+	// running is true while that goroutine exists.
+	tasks   []func()
+	running bool
+	// disconnectedAt is when a recoverable socket lost its transport.
+	disconnectedAt time.Time
+
+	// out serializes what is sent, so offsets and the recovery log follow
+	// the order frames are queued.
+	out outbox
+}
+
+// handshake is what the connection's first request said.
+type handshake struct {
+	header http.Header
+	url    url.URL
+	remote string
+	auth   json.RawMessage
+}
+
+// ID is the socket's public id, also the name of its own room.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the namespace's name.
+func (s *Socket) Namespace() string { return s.nsp.name }
+
+// User is the authenticated user; empty for anonymous sockets.
+func (s *Socket) User() string { return s.ident.User }
+
+// Recovered reports whether the socket was restored after its transport
+// dropped, with its id, rooms and missed events.
+func (s *Socket) Recovered() bool { return s.recovered.Load() }
+
+// Connected reports whether the socket is serving.
+func (s *Socket) Connected() bool { return s.state.Load() == socketConnected }
+
+// Context returns what SetContext stored.
+func (s *Socket) Context() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetContext stores v with the socket; it survives recovery.
+func (s *Socket) SetContext(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// RemoteAddr is the client's address.
+func (s *Socket) RemoteAddr() string { return s.handshake.remote }
+
+// RemoteHeader is the header of the connection's first request.
+func (s *Socket) RemoteHeader() http.Header { return s.handshake.header }
+
+// URL is the URL of the connection's first request.
+func (s *Socket) URL() url.URL { return s.handshake.url }
+
+// Auth is the auth payload the client sent with CONNECT (JSON; "{}" when
+// none).
+func (s *Socket) Auth() json.RawMessage { return s.handshake.auth }
+
+// Rooms lists the rooms the socket is in, its own id room first.
+func (s *Socket) Rooms() []string {
+	s.mu.Lock()
+	out := make([]string, 0, len(s.rooms)+1)
+	for r := range s.rooms {
+		out = append(out, r)
+	}
+	s.mu.Unlock()
+	sort.Strings(out)
+	return append([]string{s.id}, out...)
+}
+
+// inRoom reports whether the socket is in room (its id room included).
+func (s *Socket) inRoom(room string) bool {
+	if room == s.id {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.rooms[room]
+	return ok
+}

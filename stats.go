@@ -1,0 +1,60 @@
+package herald
+
+import (
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// rates samples the node's counters once a second so pages can show
+// messages per second without the API key.
+type rates struct {
+	published atomic.Int64 // publications accepted since start
+	// lastDelivered and lastPublished are the previous sample's totals;
+	// delivered and publishedRate the per-second rates it produced.
+	lastDelivered, lastPublished int64
+	delivered, publishedRate     atomic.Int64
+}
+
+// sampleRates updates the per-second rates until the node shuts down.
+func (n *Node) sampleRates(done <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			d, p := n.hub.Delivered(), n.rates.published.Load()
+			n.rates.delivered.Store(d - n.rates.lastDelivered)
+			n.rates.publishedRate.Store(p - n.rates.lastPublished)
+			n.rates.lastDelivered, n.rates.lastPublished = d, p
+		}
+	}
+}
+
+// PublicStats are the aggregate figures /stats shows to anyone.
+type PublicStats struct {
+	Node               string `json:"node"`
+	Version            string `json:"version"`
+	UptimeSeconds      int64  `json:"uptime_seconds"`
+	Connections        int64  `json:"connections"`
+	Users              int    `json:"users"`
+	Channels           int    `json:"channels"`
+	PublishedPerSecond int64  `json:"published_per_second"`
+	DeliveredPerSecond int64  `json:"delivered_per_second"`
+}
+
+// Stats reports aggregate figures safe to show publicly.
+func (n *Node) Stats() PublicStats {
+	return PublicStats{
+		Node: n.id, Version: Version, UptimeSeconds: int64(time.Since(n.started) / time.Second),
+		Connections: n.conns.Load(), Users: n.hub.NumUsers(), Channels: n.hub.NumChannels(),
+		PublishedPerSecond: n.rates.publishedRate.Load(), DeliveredPerSecond: n.rates.delivered.Load(),
+	}
+}
+
+func (n *Node) serveStats(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, n.Stats())
+}
