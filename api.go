@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/heraldhq/herald/internal/api"
 )
@@ -75,24 +74,4 @@ func apiError(err error) error {
 		return &api.Error{Status: http.StatusServiceUnavailable, Message: err.Error()}
 	}
 	return err
-}
-
-// NodeInfo is a snapshot of a node's state.
-type NodeInfo struct {
-	Node          string `json:"node"`
-	Version       string `json:"version"`
-	UptimeSeconds int64  `json:"uptime_seconds"`
-	Connections   int64  `json:"connections"`
-	Users         int    `json:"users"`
-	Channels      int    `json:"channels"`
-	Delivered     int64  `json:"delivered"`
-}
-
-// Info reports the node's state.
-func (n *Node) Info() NodeInfo {
-	return NodeInfo{
-		Node: n.id, Version: Version, UptimeSeconds: int64(time.Since(n.started) / time.Second),
-		Connections: n.conns.Load(), Users: n.hub.NumUsers(), Channels: n.hub.NumChannels(),
-		Delivered: n.hub.Delivered(),
-	}
 }

@@ -135,7 +135,7 @@ func TestPublicStats(t *testing.T) {
 	s := startNode(t, testConfig())
 	c := dialWS(t, s.wsURL(""), nil)
 	c.ok(map[string]any{"op": "subscribe", "channel": "news"})
-	var stats PublicStats
+	var stats NodeInfo
 	waitUntil(t, "rates sampled", func() bool {
 		s.api(t, "POST", "/api/publish", `{"channel":"news","data":1}`)
 		time.Sleep(20 * time.Millisecond)

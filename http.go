@@ -19,6 +19,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("/ws", n.serveWS)
 	if n.sio != nil {
 		mux.Handle("/socket.io/", n.sio)
+		serveSocketIOClient(mux)
 	}
 	mux.Handle("/api/", n.APIHandler())
 	mux.HandleFunc("/healthz", n.serveHealth)
@@ -96,4 +97,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// serveSocketIOClient serves the official socket.io-client bundle where
+// the reference server does, so pages can load it without a CDN.
+func serveSocketIOClient(mux *http.ServeMux) {
+	files := web.Handler()
+	for path, file := range map[string]string{
+		"/socket.io/socket.io.js":         "/vendor/socket.io.min.js",
+		"/socket.io/socket.io.min.js":     "/vendor/socket.io.min.js",
+		"/socket.io/socket.io.esm.min.js": "/vendor/socket.io.esm.min.js",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = file
+			files.ServeHTTP(w, r2)
+		})
+	}
 }

@@ -141,14 +141,15 @@ func TestSlowConsumerIsCutOffAndOthersKeepReceiving(t *testing.T) {
 
 	payload := fmt.Sprintf("%q", strings.Repeat("p", 8000))
 	sent := 0
-	for ; sent < 2000 && s.node.engine.Stats().SlowConsumers.Load() == 0; sent++ {
-		s.node.Publish(context.Background(), "firehose", []byte(payload))
-		if sent%50 == 0 {
-			for range 50 { // the fast one keeps up
-				if sent > 0 {
-					fast.event("publication")
-				}
-			}
+	// Bursts of 10 (80 KB, well under the limit) that the reading client
+	// takes in full before the next: only the one that stopped reading
+	// falls behind.
+	for ; sent < 4000 && s.node.engine.Stats().SlowConsumers.Load() == 0; sent += 10 {
+		for range 10 {
+			s.node.Publish(context.Background(), "firehose", []byte(payload))
+		}
+		for range 10 {
+			fast.event("publication")
 		}
 	}
 	if s.node.engine.Stats().SlowConsumers.Load() != 1 {

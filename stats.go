@@ -33,28 +33,31 @@ func (n *Node) sampleRates(done <-chan struct{}) {
 	}
 }
 
-// PublicStats are the aggregate figures /stats shows to anyone.
-type PublicStats struct {
+// NodeInfo is a snapshot of a node's aggregate figures: /api/info and the
+// public /stats show it (it names no user and no channel).
+type NodeInfo struct {
 	Node               string `json:"node"`
 	Version            string `json:"version"`
 	UptimeSeconds      int64  `json:"uptime_seconds"`
 	Connections        int64  `json:"connections"`
 	Users              int    `json:"users"`
 	Channels           int    `json:"channels"`
+	Delivered          int64  `json:"delivered"`
 	PublishedPerSecond int64  `json:"published_per_second"`
 	DeliveredPerSecond int64  `json:"delivered_per_second"`
 }
 
-// Stats reports aggregate figures safe to show publicly.
-func (n *Node) Stats() PublicStats {
-	return PublicStats{
+// Info reports the node's aggregate figures.
+func (n *Node) Info() NodeInfo {
+	return NodeInfo{
 		Node: n.id, Version: Version, UptimeSeconds: int64(time.Since(n.started) / time.Second),
 		Connections: n.conns.Load(), Users: n.hub.NumUsers(), Channels: n.hub.NumChannels(),
-		PublishedPerSecond: n.rates.publishedRate.Load(), DeliveredPerSecond: n.rates.delivered.Load(),
+		Delivered: n.hub.Delivered(), PublishedPerSecond: n.rates.publishedRate.Load(),
+		DeliveredPerSecond: n.rates.delivered.Load(),
 	}
 }
 
 func (n *Node) serveStats(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, n.Stats())
+	writeJSON(w, http.StatusOK, n.Info())
 }

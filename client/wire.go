@@ -1,32 +1,26 @@
 package client
 
 import (
-	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/jsonproto"
 )
 
-// Command ops, as docs/protocol.md names them.
+// Command ops and the command itself are the server's own definitions
+// (docs/protocol.md describes them).
 const (
-	opConnect     = "connect"
-	opSubscribe   = "subscribe"
-	opUnsubscribe = "unsubscribe"
-	opPublish     = "publish"
-	opPresence    = "presence"
-	opHistory     = "history"
-	opPing        = "ping"
+	opConnect     = jsonproto.OpConnect
+	opSubscribe   = jsonproto.OpSubscribe
+	opUnsubscribe = jsonproto.OpUnsubscribe
+	opPublish     = jsonproto.OpPublish
+	opPresence    = jsonproto.OpPresence
+	opHistory     = jsonproto.OpHistory
+	opPing        = jsonproto.OpPing
 )
 
 // command is one client-to-server message.
-type command struct {
-	ID      uint64          `json:"id"`
-	Op      string          `json:"op"`
-	Token   string          `json:"token,omitempty"`
-	Channel string          `json:"channel,omitempty"`
-	Data    json.RawMessage `json:"data,omitempty"`
-	Since   *uint64         `json:"since,omitempty"`
-	Limit   int             `json:"limit,omitempty"`
-}
+type command = jsonproto.Command
 
 // message is any line the server sends: a reply (no type) or a server
 // message (with a type). One struct serves both so each line is decoded
@@ -91,19 +85,7 @@ type historyResult struct {
 }
 
 // eachLine calls f with every non-blank newline-separated line of frame.
-func eachLine(frame []byte, f func(line []byte)) {
-	for len(frame) > 0 {
-		line := frame
-		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
-			line, frame = frame[:i], frame[i+1:]
-		} else {
-			frame = nil
-		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			f(line)
-		}
-	}
-}
+func eachLine(frame []byte, f func(line []byte)) { jsonproto.Split(frame, f) }
 
 // appendCommands encodes cmds as one frame, a line each. json.Marshal
 // compacts embedded raw JSON, so no command spans two lines.

@@ -124,3 +124,8 @@ func (s *Socket) reportError(err error) {
 	}
 	s.srv.backend.Logger().Debug("socket.io error", "socket", s.id, "namespace", s.nsp.name, "err", err)
 }
+
+// Defer runs f on the socket's handler goroutine once the current handler
+// has returned and its acknowledgement has been sent: for example, to
+// disconnect a client right after answering it.
+func (s *Socket) Defer(f func()) { s.run(f) }

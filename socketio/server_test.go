@@ -3,6 +3,8 @@ package socketio_test
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -333,5 +335,21 @@ func TestOnEventRejectsBadHandlers(t *testing.T) {
 			}()
 			n.SocketIO().OnEvent("/", "x", f)
 		}()
+	}
+}
+
+func TestServesTheOfficialClient(t *testing.T) {
+	n := startNode(t, nil)
+	for _, path := range []string{"/socket.io/socket.io.js", "/socket.io/socket.io.min.js", "/socket.io/socket.io.esm.min.js"} {
+		resp, err := http.Get(n.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body[:200]), "Socket.IO v4") ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+			t.Fatalf("%s: %d %q %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body[:60])
+		}
 	}
 }

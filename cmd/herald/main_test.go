@@ -33,7 +33,6 @@ type process struct {
 	stderr *syncBuffer
 }
 
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -230,4 +229,3 @@ func TestGenTokenAndVersion(t *testing.T) {
 		t.Fatalf("unknown command exit %d", code)
 	}
 }
-

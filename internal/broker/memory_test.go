@@ -14,7 +14,11 @@ type collector struct {
 	join []string
 }
 
-func (c *collector) HandlePublication(p *Publication) { c.mu.Lock(); c.pubs = append(c.pubs, p); c.mu.Unlock() }
+func (c *collector) HandlePublication(p *Publication) {
+	c.mu.Lock()
+	c.pubs = append(c.pubs, p)
+	c.mu.Unlock()
+}
 func (c *collector) HandleJoin(ch string, _ *ClientInfo) {
 	c.mu.Lock()
 	c.join = append(c.join, ch)

@@ -2,51 +2,26 @@ package hub
 
 import "sync/atomic"
 
-// fanout is a shard's delivery loop. It takes every message waiting (up to
-// maxBatch), queues each to its channel's subscribers, and then flushes
-// each touched subscriber once, so a burst of N messages costs a
-// subscriber one write instead of N.
+// fanout is a shard's delivery loop. Each message is queued to every
+// subscriber of its channel as soon as it arrives — cheap: an append per
+// subscriber — and the subscribers that now need a write join the sweep,
+// whose writers flush them in the order they became dirty. A subscriber
+// the sweep has not reached yet keeps collecting frames, so when writing is
+// the bottleneck a subscriber gets many messages in one write, and no
+// message waits for more than one pass over the subscribers.
 func (h *Hub) fanout(s *shard) {
 	defer h.wg.Done()
-	batch := make([]*Message, 0, maxBatch)
 	var dirty []Subscriber
 	for {
 		select {
 		case <-h.done:
 			return
 		case m := <-s.queue:
-			batch = append(batch[:0], m)
-		}
-		batch = drain(s.queue, batch)
-		for _, m := range batch {
-			dirty = s.deliver(m, dirty, &h.delivered)
-		}
-		h.flusher.flush(dirty)
-		clear(dirty)
-		dirty = dirty[:0]
-		clear(batch)
-	}
-}
-
-// maxBatchBytes bounds the payload one round queues to a subscriber
-// before flushing, so batching never pushes a healthy subscriber past
-// its outbound limit.
-const maxBatchBytes = 64 << 10
-
-// drain appends whatever is already waiting in q, up to maxBatch
-// messages or maxBatchBytes of payload.
-func drain(q chan *Message, batch []*Message) []*Message {
-	size := batch[0].size()
-	for len(batch) < maxBatch && size < maxBatchBytes {
-		select {
-		case m := <-q:
-			batch = append(batch, m)
-			size += m.size()
-		default:
-			return batch
+			dirty = s.deliver(m, dirty[:0], &h.delivered)
+			h.sweep.add(dirty)
+			clear(dirty)
 		}
 	}
-	return batch
 }
 
 // deliver queues m to the channel's subscribers and collects those that

@@ -15,16 +15,12 @@ const shardCount = 64
 // wait when it is full rather than letting memory grow.
 const queueLength = 4096
 
-// maxBatch bounds how many queued messages one fan-out round takes. Every
-// subscriber gets everything a round queued for it in one write.
-const maxBatch = 256
-
 // Hub holds this node's subscriptions.
 type Hub struct {
-	seed    maphash.Seed
-	shards  [shardCount]shard
-	users   users
-	flusher *flusher
+	seed   maphash.Seed
+	shards [shardCount]shard
+	users  users
+	sweep  *sweep
 	// delivered counts fan-out deliveries, added once per message.
 	delivered atomic.Int64
 	done      chan struct{}
@@ -41,7 +37,7 @@ type shard struct {
 func New() *Hub {
 	h := &Hub{seed: maphash.MakeSeed(), done: make(chan struct{})}
 	h.users.init()
-	h.flusher = newFlusher(runtime.GOMAXPROCS(0))
+	h.sweep = newSweep(runtime.GOMAXPROCS(0))
 	for i := range h.shards {
 		s := &h.shards[i]
 		s.channels = make(map[string]*subscribers)
@@ -61,7 +57,7 @@ func (h *Hub) Close() {
 	}
 	close(h.done)
 	h.wg.Wait()
-	h.flusher.stop()
+	h.sweep.stop()
 }
 
 func (h *Hub) shard(ch string) *shard {

@@ -67,14 +67,6 @@ type Message struct {
 	enc   [maxEncodings]encoding
 }
 
-// size estimates the message's bytes on the wire.
-func (m *Message) size() int {
-	if m.Pub != nil {
-		return len(m.Pub.Data) + len(m.Channel) + 64
-	}
-	return len(m.Channel) + 128
-}
-
 type encoding struct {
 	format Format
 	used   atomic.Bool

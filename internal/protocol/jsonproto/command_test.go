@@ -64,15 +64,15 @@ func TestServerMessages(t *testing.T) {
 	pub := &broker.Publication{Channel: "c", Offset: 3, Epoch: "e", Time: 9, Data: json.RawMessage(`{"a":1}`),
 		Info: &broker.ClientInfo{Client: "n-1", User: "u"}}
 	cases := map[string]string{
-		string(AppendPublication(nil, pub)): `{"type":"publication","channel":"c","offset":3,"epoch":"e","time":9,"data":{"a":1},"info":{"client":"n-1","user":"u"}}`,
+		string(AppendPublication(nil, pub)):                                          `{"type":"publication","channel":"c","offset":3,"epoch":"e","time":9,"data":{"a":1},"info":{"client":"n-1","user":"u"}}`,
 		string(AppendPublication(nil, &broker.Publication{Channel: "c", Offset: 1})): `{"type":"publication","channel":"c","offset":1,"data":null}`,
 		string(AppendJoin(nil, "c", &broker.ClientInfo{Client: "n-2"})):              `{"type":"join","channel":"c","info":{"client":"n-2"}}`,
 		string(AppendLeave(nil, "c", &broker.ClientInfo{Client: "n-2"})):             `{"type":"leave","channel":"c","info":{"client":"n-2"}}`,
-		string(AppendPush(nil, "alert", json.RawMessage(`"x"`))):                       `{"type":"push","event":"alert","data":"x"}`,
-		string(AppendUnsubscribe(nil, "c", "why")):                                     `{"type":"unsubscribe","channel":"c","reason":"why"}`,
-		string(AppendDisconnect(nil, 4001, "bad token")):                               `{"type":"disconnect","code":4001,"reason":"bad token"}`,
-		string(AppendReply(nil, 5, nil)):                                               `{"id":5,"result":{}}`,
-		string(AppendError(nil, 6, &Error{Code: 403, Message: "no"})):                  `{"id":6,"error":{"code":403,"message":"no"}}`,
+		string(AppendPush(nil, "alert", json.RawMessage(`"x"`))):                     `{"type":"push","event":"alert","data":"x"}`,
+		string(AppendUnsubscribe(nil, "c", "why")):                                   `{"type":"unsubscribe","channel":"c","reason":"why"}`,
+		string(AppendDisconnect(nil, 4001, "bad token")):                             `{"type":"disconnect","code":4001,"reason":"bad token"}`,
+		string(AppendReply(nil, 5, nil)):                                             `{"id":5,"result":{}}`,
+		string(AppendError(nil, 6, &Error{Code: 403, Message: "no"})):                `{"id":6,"error":{"code":403,"message":"no"}}`,
 	}
 	for got, want := range cases {
 		if got != want {

@@ -3,61 +3,12 @@ package socketio
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/protocol/jsonenc"
 )
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string literal escaped the way
-// JavaScript's JSON.stringify does, so bodies match the reference byte for
-// byte. Unlike encoding/json it leaves '<', '>', '&', U+2028 and U+2029
-// alone. Invalid UTF-8 (impossible in a JS string) becomes \ufffd.
-// It duplicates the engineio helper on purpose: the two codecs import
-// nothing from each other.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendJSONString appends s as JSON.stringify writes it.
+func appendJSONString(dst []byte, s string) []byte { return jsonenc.AppendString(dst, s) }
 
 // appendFloat formats f the way JSON.stringify does: shortest round-trip
 // digits, exponent form only below 1e-6 or from 1e21 up, and null for NaN
