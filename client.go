@@ -75,12 +75,12 @@ func (n *Node) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer c.mu.Unlock() // until set up, the connection's callbacks wait
 	conn, err := n.engine.Upgrade(w, r, c)
 	if err != nil {
+		n.conns.Add(-1) // admit counted it
 		n.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	c.conn = conn
 	c.counted = true
-	n.conns.Add(1)
 	n.metrics.connectionsAccepted.WithLabelValues("websocket").Inc()
 	c.start(r.Context(), token)
 }

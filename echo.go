@@ -28,9 +28,8 @@ func (n *Node) serveEcho(w http.ResponseWriter, r *http.Request) {
 	if !n.admit(w, r) {
 		return
 	}
-	n.conns.Add(1) // before the upgrade: OnClose may run before Upgrade returns
 	if _, err := n.engine.Upgrade(w, r, echoHandler{n}); err != nil {
-		n.conns.Add(-1)
+		n.conns.Add(-1) // admit counted it
 		return
 	}
 	n.metrics.connectionsAccepted.WithLabelValues("echo").Inc()

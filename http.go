@@ -42,7 +42,9 @@ func (n *Node) Handler() http.Handler {
 func (n *Node) WebSocketHandler() http.Handler { return http.HandlerFunc(n.serveWS) }
 
 // admit decides whether a WebSocket upgrade may go ahead, answering the
-// request itself when not.
+// request itself when not. When it admits, the connection is already
+// counted (so two upgrades racing for the last slot cannot both get it);
+// the caller must call n.conns.Add(-1) if the upgrade then fails.
 func (n *Node) admit(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case n.closing.Load():
@@ -52,7 +54,8 @@ func (n *Node) admit(w http.ResponseWriter, r *http.Request) bool {
 		n.metrics.originRejected.Inc()
 		httpError(w, http.StatusForbidden, "origin "+r.Header.Get("Origin")+" is not allowed")
 		return false
-	case n.conns.Load() >= int64(n.cfg.Limits.MaxConnections):
+	case n.conns.Add(1) > int64(n.cfg.Limits.MaxConnections):
+		n.conns.Add(-1)
 		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
 		httpError(w, http.StatusServiceUnavailable, "too many connections: try again later")
 		return false

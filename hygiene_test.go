@@ -54,6 +54,9 @@ func TestOriginAllowList(t *testing.T) {
 	cfg.AllowedOrigins = []string{"*"}
 	s3 := startNode(t, cfg)
 	dialWS(t, s3.wsURL(""), http.Header{"Origin": {"https://anything.example"}})
+	if got := s.metric(t, "herald_origin_rejected_total"); got != 1 {
+		t.Fatalf("herald_origin_rejected_total = %v", got)
+	}
 }
 
 func TestBadInputGetsItsCodeAndHarmsNobody(t *testing.T) {
@@ -108,6 +111,13 @@ func TestBadInputGetsItsCodeAndHarmsNobody(t *testing.T) {
 		c.closedWith(websocket.CloseProtocolError)
 		keepsReceiving(t, s, bystander, "after 1002")
 	})
+	waitUntil(t, "disconnects counted", func() bool { return s.metric(t, `herald_disconnects_total{code="1002"}`) == 1 })
+	for sample, want := range map[string]float64{"herald_protocol_errors_total": 3,
+		`herald_disconnects_total{code="1009"}`: 1, `herald_disconnects_total{code="1007"}`: 1} {
+		if got := s.metric(t, sample); got != want {
+			t.Errorf("%s = %v, want %v", sample, got, want)
+		}
+	}
 }
 
 func TestRateLimit(t *testing.T) {
@@ -127,6 +137,9 @@ func TestRateLimit(t *testing.T) {
 	c.send(map[string]any{"id": 99, "op": "ping"}) // the fifth refusal in a row
 	c.disconnectThenClose(websocket.ClosePolicyViolation)
 	keepsReceiving(t, s, bystander, "after rate limit")
+	if got := s.metric(t, "herald_rate_limited_total"); got != 5 {
+		t.Fatalf("herald_rate_limited_total = %v", got)
+	}
 }
 
 func TestSlowConsumerIsCutOffAndOthersKeepReceiving(t *testing.T) {
@@ -152,7 +165,7 @@ func TestSlowConsumerIsCutOffAndOthersKeepReceiving(t *testing.T) {
 			fast.event("publication")
 		}
 	}
-	if s.node.engine.Stats().SlowConsumers.Load() != 1 {
+	if s.node.engine.Stats().SlowConsumers.Load() != 1 || s.metric(t, "herald_slow_consumers_total") != 1 {
 		t.Fatalf("no slow consumer after %d publications", sent)
 	}
 	waitUntil(t, "slow consumer gone", func() bool { return s.node.hub.NumSubscribers("firehose") == 1 })
@@ -185,6 +198,11 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatalf("want 503 over the node limit, got %v", err)
 	}
 	a.ok(map[string]any{"op": "ping"}) // the others are untouched
+	for _, reason := range []string{"user_limit", "node_limit"} {
+		if got := s.metric(t, `herald_connections_rejected_total{reason="`+reason+`"}`); got != 1 {
+			t.Errorf("rejected %s = %v", reason, got)
+		}
+	}
 }
 
 func TestHeartbeatDropsUnansweringPeer(t *testing.T) {
@@ -202,7 +220,7 @@ func TestHeartbeatDropsUnansweringPeer(t *testing.T) {
 	waitUntil(t, "mute peer dropped", func() bool { return s.node.engine.Stats().HeartbeatTimeouts.Load() == 1 })
 	time.Sleep(200 * time.Millisecond)
 	live.ok(map[string]any{"op": "ping"})
-	if s.node.engine.Stats().HeartbeatTimeouts.Load() != 1 {
+	if s.node.engine.Stats().HeartbeatTimeouts.Load() != 1 || s.metric(t, "herald_heartbeat_timeouts_total") != 1 {
 		t.Fatal("the answering peer timed out too")
 	}
 }

@@ -39,12 +39,33 @@ const (
 
 // Conn is one server-side WebSocket connection.
 type Conn struct {
-	engine  *Engine
+	// The fields fan-out touches for every frame come first, together, so
+	// queueing to thousands of connections costs one or two cache lines
+	// each.
+
+	engine *Engine
+	mu     sync.Mutex
+	// state is one of stateOpen, stateClosing, stateClosed.
+	state atomic.Int32
+	// writing is true while a flush owns the socket's write side.
+	writing bool
+	// queued is the byte length of queue.
+	queued int
+	// queue holds frames waiting to be written, oldest first.
+	queue [][]byte
+	// unsent counts bytes handed to the poller that the kernel has not
+	// taken yet; it is part of the outbound queue's byte budget.
+	unsent atomic.Int64
+	wire   wire
+
 	handler Handler
-	wire    wire
 	remote  net.Addr
 	// slot is the registry shard this connection lives in.
 	slot uint8
+	// published is set once the connection is fully built, before the
+	// poller may see it. The kernel orders the hand-over (epoll_ctl before
+	// epoll_wait); this atomic makes that order visible to the race detector.
+	published atomic.Bool
 
 	// reader is touched only by the goroutine that reads the socket.
 	reader reader
@@ -53,23 +74,7 @@ type Conn struct {
 	lastRead atomic.Int64
 	// pingSent is when the outstanding heartbeat ping left; 0 when none.
 	pingSent atomic.Int64
-	// unsent counts bytes handed to the poller that the kernel has not
-	// taken yet; it is part of the outbound queue's byte budget.
-	unsent atomic.Int64
-	// state is one of stateOpen, stateClosing, stateClosed.
-	state atomic.Int32
-	// published is set once the connection is fully built, before the
-	// poller may see it. The kernel orders the hand-over (epoll_ctl before
-	// epoll_wait); this atomic makes that order visible to the race detector.
-	published atomic.Bool
 
-	mu sync.Mutex
-	// queue holds frames waiting to be written, oldest first.
-	queue [][]byte
-	// queued is the byte length of queue.
-	queued int
-	// writing is true while a flush owns the socket's write side.
-	writing bool
 	// closeCode and closeReason record how the connection is ending.
 	closeCode   int
 	closeReason string
