@@ -105,7 +105,7 @@ func (n *Node) PushToUser(ctx context.Context, user, event string, data json.Raw
 	}
 	n.metrics.pushes.Inc()
 	m := &hub.Message{Kind: hub.KindPush, Pub: &broker.Publication{Event: event, Data: data}}
-	return hub.DeliverTo(n.hub.UserConns(user), m), nil
+	return n.hub.SendTo(n.hub.UserConns(user), m), nil
 }
 
 // Disconnect closes every connection of user on this node (close code

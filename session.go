@@ -33,13 +33,17 @@ const (
 )
 
 // subscribeLocal adds sub to ch on this node and announces it as the
-// channel's policy asks.
+// channel's policy asks; a nil info subscribes quietly (no presence, no
+// join notice), as a Socket.IO socket is put in its own id room.
 func (n *Node) subscribeLocal(ctx context.Context, sub session, ch string, info *broker.ClientInfo, p ChannelPolicy) error {
 	if n.hub.Subscribe(ch, sub) {
 		if err := n.broker.Subscribe(ch); err != nil {
 			n.hub.Unsubscribe(ch, sub)
 			return err
 		}
+	}
+	if info == nil {
+		return nil
 	}
 	if p.Presence {
 		if err := n.presence.AddPresence(ctx, ch, info); err != nil {
@@ -62,6 +66,9 @@ func (n *Node) unsubscribeLocal(ctx context.Context, sub session, ch string, inf
 		}
 	}
 	p, _ := n.policyFor(ch)
+	if info == nil {
+		return
+	}
 	if p.Presence {
 		if err := n.presence.RemovePresence(ctx, ch, info.Client); err != nil {
 			n.log.Warn("removing presence", "channel", ch, "err", err)

@@ -4,6 +4,7 @@
 #
 #   1. makes sure chromium is installed (apt-get, when running as root);
 #   2. installs the pinned node packages (npm ci);
+#   2b. builds bin/sioserver and bin/socketio-chat for the Socket.IO suites;
 #   3. starts one herald in dev mode on a free port for the suites to
 #      share (E2E_HERALD_URL); suites may start more of their own;
 #   4. runs `node --test` over every *.test.mjs here;
@@ -42,6 +43,12 @@ command -v node >/dev/null || { echo "e2e: node (>= 20) is required" >&2; exit 1
 
 # 2. Node packages, exactly as locked.
 npm ci --no-audit --no-fund --loglevel=error
+
+# 2b. The Socket.IO suites' servers, built from this tree: e2e/sioserver (herald
+# embedded, with test handlers) and the seed demo, examples/socketio-chat.
+(cd "$E2E_DIR/.." && export PATH="$PATH:/usr/local/go/bin" &&
+	go build -o bin/sioserver ./e2e/sioserver && go build -o bin/socketio-chat ./examples/socketio-chat)
+export E2E_SIOSERVER_BIN="$E2E_DIR/../bin/sioserver" E2E_SIOCHAT_BIN="$E2E_DIR/../bin/socketio-chat"
 
 # 3. A shared herald, in dev mode (no config, no secrets) on a free port.
 pids=()

@@ -50,7 +50,7 @@ type Backend interface {
 	// RemoveUser forgets sub as a connection of user.
 	RemoveUser(user string, sub hub.Subscriber)
 	// Subscribe and Unsubscribe put sub on a channel, with the channel's
-	// presence and join/leave notices.
+	// presence and join/leave notices (none when info is nil).
 	Subscribe(ctx context.Context, sub hub.Subscriber, ch string, info *broker.ClientInfo) error
 	Unsubscribe(ctx context.Context, sub hub.Subscriber, ch string, info *broker.ClientInfo)
 	// Publish sends a publication through the broker to every subscriber,

@@ -13,14 +13,14 @@ import (
 // builtins let Socket.IO clients use herald's channels with no Go code,
 // under the same channel policies as herald-protocol clients. Each answers
 // the client's acknowledgement with {"ok":true,…} or {"error":"…"}.
-var builtins = map[string]func(*Socket, []socketio.Arg) any{
+var builtins = map[string]func(*Socket, []Arg) any{
 	"herald:join":    builtinJoin,
 	"herald:leave":   builtinLeave,
 	"herald:publish": builtinPublish,
 }
 
 // builtinJoin: socket.emit("herald:join", room, ack).
-func builtinJoin(s *Socket, args []socketio.Arg) any {
+func builtinJoin(s *Socket, args []Arg) any {
 	room, ch, err := s.roomArg(args)
 	if err != nil {
 		return failure(err)
@@ -38,7 +38,7 @@ func builtinJoin(s *Socket, args []socketio.Arg) any {
 }
 
 // builtinLeave: socket.emit("herald:leave", room, ack).
-func builtinLeave(s *Socket, args []socketio.Arg) any {
+func builtinLeave(s *Socket, args []Arg) any {
 	room, _, err := s.roomArg(args)
 	if err != nil {
 		return failure(err)
@@ -52,7 +52,7 @@ func builtinLeave(s *Socket, args []socketio.Arg) any {
 // builtinPublish: socket.emit("herald:publish", room, data[, event], ack):
 // a publication on the room's channel, received by the room's sockets as
 // event (default "message") and by herald-protocol subscribers.
-func builtinPublish(s *Socket, args []socketio.Arg) any {
+func builtinPublish(s *Socket, args []Arg) any {
 	room, ch, err := s.roomArg(args)
 	if err != nil {
 		return failure(err)
@@ -77,7 +77,7 @@ func builtinPublish(s *Socket, args []socketio.Arg) any {
 }
 
 // roomArg reads the room name of a built-in event.
-func (s *Socket) roomArg(args []socketio.Arg) (string, string, error) {
+func (s *Socket) roomArg(args []Arg) (string, string, error) {
 	var room string
 	if len(args) == 0 || args[0].Binary != nil || json.Unmarshal(args[0].JSON, &room) != nil || room == "" {
 		return "", "", fmt.Errorf("the first argument must be a room name")

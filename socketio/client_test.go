@@ -72,6 +72,9 @@ type sioClient struct {
 	packets chan socketio.Packet
 	closed  chan error
 	nextAck uint64
+	// held are packets read while waiting for something else, handed out
+	// first by next.
+	held []socketio.Packet
 }
 
 func dialSIO(t *testing.T, n *node, query string) *sioClient {
@@ -191,7 +194,7 @@ func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []sock
 	p.ID, p.HasID = c.nextAck, true
 	c.send(p)
 	for {
-		got := c.next()
+		got := c.read1()
 		if got.Type == socketio.Ack && got.ID == p.ID {
 			out, err := got.Args()
 			if err != nil {
@@ -199,10 +202,22 @@ func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []sock
 			}
 			return out
 		}
+		c.held = append(c.held, got) // for event() and next()
 	}
 }
 
+// next returns the next packet, held ones first.
 func (c *sioClient) next() socketio.Packet {
+	c.t.Helper()
+	if len(c.held) > 0 {
+		p := c.held[0]
+		c.held = c.held[1:]
+		return p
+	}
+	return c.read1()
+}
+
+func (c *sioClient) read1() socketio.Packet {
 	c.t.Helper()
 	select {
 	case p, ok := <-c.packets:

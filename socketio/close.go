@@ -20,17 +20,19 @@ var recoverableReasons = map[string]bool{
 }
 
 // Disconnect disconnects the socket from its namespace ("server namespace
-// disconnect"); the connection stays for its other namespaces. Clients do
-// not reconnect by themselves after it.
+// disconnect") once what it was sent before has gone out; the connection
+// stays for its other namespaces. Clients do not reconnect by themselves
+// after it.
 func (s *Socket) Disconnect() {
-	if s.state.Load() != socketConnected {
+	if !s.state.CompareAndSwap(socketConnected, socketDisconnecting) {
 		return
 	}
-	if c := s.conn(); c != nil {
-		c.sendPacket(socketio.Packet{Type: socketio.Disconnect, Namespace: s.nsp.name})
-		c.forget(s)
-	}
-	s.close("server namespace disconnect")
+	s.postPacket(socketio.Packet{Type: socketio.Disconnect, Namespace: s.nsp.name}, func() {
+		if c := s.conn(); c != nil {
+			c.forget(s)
+		}
+		s.close("server namespace disconnect")
+	})
 }
 
 // Close disconnects the socket and closes its whole connection, with
@@ -50,7 +52,9 @@ func (s *Socket) Close() {
 	for _, so := range sockets {
 		so.Disconnect()
 	}
-	c.sess.Close("forced server close")
+	// The connection closes behind everything already on its way to it:
+	// the DISCONNECT packets just posted, and any acknowledgement before.
+	s.post(&encodedEvent{after: func() { c.sess.Close("forced server close") }})
 }
 
 // transportClosed handles the connection ending under the socket: with
@@ -63,6 +67,9 @@ func (s *Socket) transportClosed(reason string) {
 		s.failAcks()
 		return
 	case socketConnected:
+	case socketDisconnecting:
+		s.close(reason)
+		return
 	default:
 		return
 	}
@@ -91,16 +98,19 @@ func (s *Socket) close(reason string) {
 		return
 	}
 	s.out.mu.Lock()
-	s.out.conn, s.out.log = nil, nil
+	s.out.conn, s.out.log = nil, nil // flushed stays: what was queued still leaves
 	s.out.mu.Unlock()
 	s.srv.recovery.drop(s)
 	s.leaveAll()
+	if prev != socketConnecting {
+		s.srv.backend.Unsubscribe(context.Background(), s, s.ownChannel(), nil)
+	}
 	s.nsp.removeSocket(s)
 	if s.ident.User != "" {
 		s.srv.backend.RemoveUser(s.ident.User, s)
 	}
 	s.failAcks()
-	if prev == socketConnected {
+	if prev == socketConnected || prev == socketDisconnecting {
 		s.srv.backend.Disconnected(context.Background(), s.describe(), reason)
 		s.notifyDisconnect(reason)
 	}

@@ -5,22 +5,52 @@ import (
 )
 
 // Deliver implements hub.Subscriber: a message on one of the socket's
-// room channels, or a push to its user, becomes an event.
+// room channels, or a push to its user, becomes an event; a packet the
+// socket itself sent through the hub is queued as it is.
 func (s *Socket) Deliver(m *hub.Message) bool {
+	if m.Kind == hub.KindDirect {
+		ev := m.Payload.(*encodedEvent)
+		needs := false
+		if ev.text != nil { // a packet; none when only after matters
+			needs = s.send(ev, ev.replayable)
+		}
+		if ev.after != nil {
+			s.run(ev.after)
+		}
+		return needs
+	}
 	ev := m.Encoded(s.nsp.format(), s.nsp.encodeMessage).(*encodedEvent)
 	if ev == nil {
 		return false
 	}
 	if p := m.Pub; p != nil {
-		if s.excluded(p.Except) || (p.Group != 0 && s.seen(p.Group)) {
+		if s.excluded(p.Except) || len(p.Channels) > 1 && s.firstJoined(p.Channels) != m.Channel {
 			return false
 		}
 	}
-	return s.send(ev, !ev.volatile)
+	return s.send(ev, ev.replayable)
+}
+
+// post sends a packet of this socket's own through the hub, behind every
+// message already on its way to it: what a handler emits after a room
+// broadcast arrives after it, as with the reference server.
+func (s *Socket) post(ev *encodedEvent) {
+	s.srv.backend.Hub().SendTo([]hub.Subscriber{s}, &hub.Message{Kind: hub.KindDirect, Payload: ev})
 }
 
 // Flush implements hub.Subscriber.
 func (s *Socket) Flush() { s.flush() }
+
+// firstJoined is the first of channels whose room the socket is in: of a
+// broadcast to several rooms, the socket takes the copy from that one.
+func (s *Socket) firstJoined(channels []string) string {
+	for _, ch := range channels {
+		if room, ok := channelRoom(s.nsp.prefix, ch); ok && s.inRoom(room) {
+			return ch
+		}
+	}
+	return ""
+}
 
 // excluded reports whether the socket is in one of the except rooms.
 func (s *Socket) excluded(except []string) bool {

@@ -9,7 +9,7 @@ import (
 )
 
 // ErrAckTimeout is returned when a client does not acknowledge in time.
-var ErrAckTimeout = errors.New("socketio: operation has timed out")
+var ErrAckTimeout = errors.New("operation has timed out") // the reference's words
 
 // ackReply is a client's acknowledgement, or why none came.
 type ackReply struct {
@@ -24,9 +24,7 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	if s.send(ev, true) {
-		s.flush()
-	}
+	s.post(ev)
 	return nil
 }
 
@@ -52,9 +50,8 @@ func (s *Socket) EmitWithAck(timeout time.Duration, event string, args ...any) (
 		s.dropAck(id)
 		return nil, err
 	}
-	if s.send(ev, false) { // acknowledged events are never replayed
-		s.flush()
-	}
+	ev.replayable = false // its acknowledgement could not be replayed with it
+	s.post(ev)
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
@@ -81,16 +78,12 @@ func (s *Socket) resolveAck(p socketio.Packet) {
 	if !ok {
 		return // late or unknown: the reference ignores it too
 	}
-	args, err := p.Args()
+	args, err := argsOf(p)
 	if err != nil {
 		ch <- ackReply{err: err}
 		return
 	}
-	out := make([]Arg, len(args))
-	for i, a := range args {
-		out[i] = Arg{JSON: a.JSON, Binary: a.Binary}
-	}
-	ch <- ackReply{args: out}
+	ch <- ackReply{args: args}
 }
 
 // sendAck answers a client's event with the handler's results.
@@ -102,9 +95,20 @@ func (s *Socket) sendAck(id uint64, results []any) {
 	}
 	pkt := a.Packet(socketio.Ack, s.nsp.name)
 	pkt.ID, pkt.HasID = id, true
-	if c := s.conn(); c != nil {
-		c.sendPacket(pkt)
+	s.postPacket(pkt, nil)
+}
+
+// postPacket sends a non-event packet (ACK, DISCONNECT) through the hub,
+// in order with the socket's events; after runs once it is queued.
+func (s *Socket) postPacket(pkt socketio.Packet, after func()) {
+	text, bins, err := socketio.Encode(pkt)
+	if err != nil {
+		s.reportError(err)
+		return
 	}
+	ev := newEncodedEvent(text, bins, false)
+	ev.replayable, ev.after = false, after
+	s.post(ev)
 }
 
 // encodeEvent builds an EVENT packet for this socket alone.

@@ -20,10 +20,16 @@ type encodedEvent struct {
 	bins, binFrames [][]byte
 	// volatile events may be dropped and are not kept for recovery.
 	volatile bool
+	// replayable packets are events recovery numbers and may send again:
+	// not acknowledgements, not events awaiting one, not volatile ones.
+	replayable bool
+	// after, when set, runs on the socket's handler goroutine once the
+	// packet is queued (a DISCONNECT is sent, then the socket closes).
+	after func()
 }
 
 func newEncodedEvent(text []byte, bins [][]byte, volatile bool) *encodedEvent {
-	ev := &encodedEvent{text: text, bins: bins, volatile: volatile}
+	ev := &encodedEvent{text: text, bins: bins, volatile: volatile, replayable: !volatile}
 	ev.frame = websocket.TextFrame(append([]byte{'4'}, text...))
 	for _, b := range bins {
 		ev.binFrames = append(ev.binFrames, websocket.BinaryFrame(b))

@@ -119,6 +119,12 @@ func (s *Socket) refuse(e *ConnectError) {
 // connected finishes a CONNECT: the socket serves, the client is told its
 // id, and the namespace's OnConnect runs.
 func (s *Socket) connected(c *conn) {
+	// The socket's own room is a channel like any other, so a broadcast
+	// to its id (from any node, or the HTTP API) reaches it.
+	if err := s.srv.backend.Subscribe(context.Background(), s, s.ownChannel(), nil); err != nil {
+		s.refuse(&ConnectError{Message: "connection failed: " + err.Error()})
+		return
+	}
 	s.state.Store(socketConnected)
 	s.nsp.addSocket(s)
 	c.joined()
@@ -148,6 +154,12 @@ func (s *Socket) connectPayload() json.RawMessage {
 	}
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// ownChannel is the channel of the socket's own id room.
+func (s *Socket) ownChannel() string {
+	ch, _ := roomChannel(s.nsp.prefix, s.id) // ids are channel-safe
+	return ch
 }
 
 func (s *Socket) describe() SocketInfo {

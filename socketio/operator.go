@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/protocol/socketio"
 )
 
@@ -60,8 +60,6 @@ func (o *Operator) Volatile() *Operator {
 	return &c
 }
 
-var groupSeq atomic.Uint64
-
 // Emit sends the event. To rooms, it is a publication on each room's
 // channel (so herald-protocol subscribers get it too, and each socket once
 // however many of the rooms it is in); with no rooms it goes to every
@@ -78,19 +76,21 @@ func (o *Operator) Emit(event string, args ...any) error {
 		return o.emitLocal(event, &a)
 	}
 	pub := o.publication(event, &a, args)
-	var group uint64
-	if len(o.rooms) > 1 {
-		group = groupSeq.Add(1)
-	}
-	var errs []error
-	for _, room := range o.rooms {
+	channels := make([]string, len(o.rooms))
+	for i, room := range o.rooms {
 		ch, err := roomChannel(o.nsp.prefix, room)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
+		channels[i] = ch
+	}
+	if len(channels) > 1 {
+		pub.Channels = channels
+	}
+	var errs []error
+	for _, ch := range channels {
 		p := *pub
-		p.Channel, p.Group = ch, group
+		p.Channel = ch
 		errs = append(errs, o.nsp.srv.backend.Publish(context.Background(), &p))
 	}
 	return errors.Join(errs...)
@@ -138,13 +138,12 @@ func (o *Operator) emitLocal(event string, a *socketio.Args) error {
 		return err
 	}
 	enc := newEncodedEvent(text, copyBins(pkt.Attachments), o.volatile)
+	var targets []hub.Subscriber
 	for _, s := range o.nsp.allSockets() {
-		if s.excluded(o.except) {
-			continue
-		}
-		if s.send(enc, !o.volatile) {
-			s.flush()
+		if !s.excluded(o.except) {
+			targets = append(targets, s)
 		}
 	}
+	o.nsp.srv.backend.Hub().SendTo(targets, &hub.Message{Kind: hub.KindDirect, Payload: enc})
 	return nil
 }

@@ -13,14 +13,15 @@ type outbox struct {
 	mu sync.Mutex
 	// conn is the socket's connection; nil while the transport is gone.
 	conn *conn
+	// flushed is the connection the last packet was queued on: flush
+	// writes it even if the socket has since let go of it (a DISCONNECT
+	// must still leave after the socket closes).
+	flushed *conn
 	// offset numbers events for recovery; the client echoes the last one
 	// it processed when it reconnects.
 	offset uint64
 	// log holds recent events, oldest first; only with recovery on.
 	log []logged
-	// groups are recent multi-room broadcasts delivered, to skip repeats.
-	groups [4]uint64
-	gnext  int
 }
 
 // logged is an event kept for recovery.
@@ -48,6 +49,7 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 	if ev.volatile && !c.sess.Writable() {
 		return false
 	}
+	o.flushed = c
 	if recover {
 		return c.enqueue(ev.withOffset(offsetString(o.offset)), nil, ev)
 	}
@@ -69,26 +71,10 @@ func (o *outbox) remember(ev *encodedEvent, maxEvents int, window time.Duration)
 	o.log = append(o.log, logged{offset: o.offset, ev: ev, at: now})
 }
 
-// seen records a multi-room broadcast group and reports whether it was
-// already delivered.
-func (s *Socket) seen(group uint64) bool {
-	o := &s.out
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, g := range o.groups {
-		if g == group {
-			return true
-		}
-	}
-	o.groups[o.gnext] = group
-	o.gnext = (o.gnext + 1) % len(o.groups)
-	return false
-}
-
 // flush writes what send queued.
 func (s *Socket) flush() {
 	s.out.mu.Lock()
-	c := s.out.conn
+	c := s.out.flushed
 	s.out.mu.Unlock()
 	if c != nil {
 		c.sess.Flush()

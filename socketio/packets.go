@@ -35,38 +35,39 @@ func (s *Socket) handleEvent(p socketio.Packet) {
 		s.reportError(err)
 		return
 	}
-	args, err := p.Args()
+	args, err := argsOf(p)
 	if err != nil {
 		s.reportError(err)
 		return
 	}
-	results, err := s.dispatch(name, args)
+	results, handled, err := s.dispatch(name, args)
 	if err != nil {
 		s.reportError(fmt.Errorf("event %q: %w", name, err))
 		return
 	}
-	if p.HasID {
+	if p.HasID && handled {
 		s.sendAck(p.ID, results)
 	}
 }
 
 // dispatch calls the event's handler: the namespace's, else a built-in.
-func (s *Socket) dispatch(name string, args []socketio.Arg) ([]any, error) {
+// Like the reference, an event nobody listens to is dropped, and its
+// acknowledgement never comes.
+func (s *Socket) dispatch(name string, args []Arg) (results []any, handled bool, err error) {
 	if h := s.nsp.handler(name); h != nil {
-		var results []any
 		err := s.safeCall(func() error {
 			var err error
 			results, err = h.call(s, args)
 			return err
 		})
-		return results, err
+		return results, true, err
 	}
 	if !s.srv.cfg.NoBuiltinEvents {
 		if b := builtins[name]; b != nil {
-			return []any{b(s, args)}, nil
+			return []any{b(s, args)}, true, nil
 		}
 	}
-	return nil, nil // like the reference, an event nobody listens to is dropped
+	return nil, false, nil
 }
 
 // run queues f on the socket's handler goroutine, starting it if needed:

@@ -15,10 +15,11 @@ import (
 // socket states; a socket only moves forward, except that a recoverable
 // socket goes back to connected when its client comes back in time.
 const (
-	socketConnecting  int32 = iota // middlewares and hooks still deciding
-	socketConnected                // serving
-	socketRecoverable              // transport gone; kept for RecoveryWindow
-	socketClosed                   // gone for good
+	socketConnecting    int32 = iota // middlewares and hooks still deciding
+	socketConnected                  // serving
+	socketDisconnecting              // Disconnect called; its packet is on the way
+	socketRecoverable                // transport gone; kept for RecoveryWindow
+	socketClosed                     // gone for good
 )
 
 // Socket is one client connected to one namespace.

@@ -52,9 +52,10 @@ type Publication struct {
 	// Volatile publications may be dropped for sockets not ready to
 	// receive them, and are never kept for recovery.
 	Volatile bool
-	// Group is shared by the publications of one Socket.IO broadcast to
-	// several rooms, so a socket in more than one of them gets it once.
-	Group uint64
+	// Channels lists every channel of a Socket.IO broadcast to several
+	// rooms (one publication goes to each); a socket in more than one of
+	// them takes it only from the first it is in, so it gets it once.
+	Channels []string
 	// Time is when it was published, unix milliseconds.
 	Time int64
 }

@@ -1,32 +1,42 @@
 package hub
 
-import "sync/atomic"
-
-// fanout is a shard's delivery loop. Each message is queued to every
-// subscriber of its channel as soon as it arrives — cheap: an append per
-// subscriber — and the subscribers that now need a write join the sweep,
-// whose writers flush them in the order they became dirty. A subscriber
-// the sweep has not reached yet keeps collecting frames, so when writing is
-// the bottleneck a subscriber gets many messages in one write, and no
-// message waits for more than one pass over the subscribers.
-func (h *Hub) fanout(s *shard) {
+// fanout is the hub's delivery loop. Each message is queued to its
+// subscribers as soon as it arrives — cheap: an append per subscriber —
+// and the subscribers that now need a write join the sweep, whose writers
+// flush them in the order they became dirty. A subscriber the sweep has not
+// reached yet keeps collecting frames, so when writing is the bottleneck a
+// subscriber gets many messages in one write, and no message waits for
+// more than one pass over the subscribers. One goroutine queues every
+// message of the node, which is what orders them; the writes, which cost a
+// syscall each, are spread over every core.
+func (h *Hub) fanout() {
 	defer h.wg.Done()
 	var dirty []Subscriber
 	for {
 		select {
 		case <-h.done:
 			return
-		case m := <-s.queue:
-			dirty = s.deliver(m, dirty[:0], &h.delivered)
+		case m := <-h.queue:
+			dirty = h.deliver(m, dirty[:0])
 			h.sweep.add(dirty)
 			clear(dirty)
 		}
 	}
 }
 
-// deliver queues m to the channel's subscribers and collects those that
-// need a flush.
-func (s *shard) deliver(m *Message, dirty []Subscriber, delivered *atomic.Int64) []Subscriber {
+// deliver queues m to its subscribers and collects those that need a
+// flush.
+func (h *Hub) deliver(m *Message, dirty []Subscriber) []Subscriber {
+	if m.Targets != nil {
+		for _, sub := range m.Targets {
+			if sub.Deliver(m) {
+				dirty = append(dirty, sub)
+			}
+		}
+		h.delivered.Add(int64(len(m.Targets)))
+		return dirty
+	}
+	s := h.shard(m.Channel)
 	s.mu.RLock()
 	n := 0
 	if subs := s.channels[m.Channel]; subs != nil {
@@ -38,6 +48,6 @@ func (s *shard) deliver(m *Message, dirty []Subscriber, delivered *atomic.Int64)
 		}
 	}
 	s.mu.RUnlock()
-	delivered.Add(int64(n))
+	h.delivered.Add(int64(n))
 	return dirty
 }

@@ -8,19 +8,24 @@ import (
 	"sync/atomic"
 )
 
-// shardCount spreads channels over locks and fan-out goroutines.
+// shardCount spreads channels over locks, so subscribing and fan-out
+// rarely wait for each other.
 const shardCount = 64
 
-// queueLength bounds messages waiting for fan-out per shard; publishers
-// wait when it is full rather than letting memory grow.
-const queueLength = 4096
+// queueLength bounds messages waiting for fan-out; publishers wait when it
+// is full rather than letting memory grow.
+const queueLength = 16384
 
 // Hub holds this node's subscriptions.
 type Hub struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
 	users  users
-	sweep  *sweep
+	// queue feeds the one fan-out goroutine: every message of the node
+	// passes through it, so messages reach each subscriber in the order
+	// they were handed to the hub, across channels too.
+	queue chan *Message
+	sweep *sweep
 	// delivered counts fan-out deliveries, added once per message.
 	delivered atomic.Int64
 	done      chan struct{}
@@ -30,21 +35,18 @@ type Hub struct {
 type shard struct {
 	mu       sync.RWMutex
 	channels map[string]*subscribers
-	queue    chan *Message
 }
 
-// New starts a hub and its fan-out goroutines.
+// New starts a hub, its fan-out goroutine and its writers.
 func New() *Hub {
-	h := &Hub{seed: maphash.MakeSeed(), done: make(chan struct{})}
+	h := &Hub{seed: maphash.MakeSeed(), done: make(chan struct{}), queue: make(chan *Message, queueLength)}
 	h.users.init()
 	h.sweep = newSweep(runtime.GOMAXPROCS(0))
 	for i := range h.shards {
-		s := &h.shards[i]
-		s.channels = make(map[string]*subscribers)
-		s.queue = make(chan *Message, queueLength)
-		h.wg.Add(1)
-		go h.fanout(s)
+		h.shards[i].channels = make(map[string]*subscribers)
 	}
+	h.wg.Add(1)
+	go h.fanout()
 	return h
 }
 
@@ -141,11 +143,12 @@ func (h *Hub) NumChannels() int {
 	return n
 }
 
-// Broadcast queues m for every subscriber of m.Channel. Messages of one
-// channel are delivered in the order Broadcast was called.
+// Broadcast queues m for every subscriber of m.Channel, or for
+// m.Targets when it is addressed to connections. Each subscriber receives
+// messages in the order Broadcast was called.
 func (h *Hub) Broadcast(m *Message) {
 	select {
-	case h.shard(m.Channel).queue <- m:
+	case h.queue <- m:
 	case <-h.done:
 	}
 }

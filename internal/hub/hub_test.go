@@ -152,10 +152,11 @@ func TestUsers(t *testing.T) {
 		t.Fatal("counts")
 	}
 	m := &Message{Kind: KindPush, Pub: &broker.Publication{Event: "e"}}
-	if n := DeliverTo(h.UserConns("alice"), m); n != 2 {
+	if n := h.SendTo(h.UserConns("alice"), m); n != 2 {
 		t.Fatal(n)
 	}
-	if len(a1.received()) != 1 || len(a2.received()) != 1 || len(b.received()) != 0 {
+	waitFor(t, func() bool { return len(a1.received()) == 1 && len(a2.received()) == 1 })
+	if len(b.received()) != 0 {
 		t.Fatal("push went to the wrong connections")
 	}
 	h.RemoveUser("alice", a1)

@@ -25,6 +25,10 @@ const (
 	// KindPush is addressed to connections, not a channel: Pub carries
 	// the event name and data.
 	KindPush
+	// KindDirect is addressed to Targets with a Payload only they
+	// understand (a Socket.IO packet for one socket, say). It goes through
+	// the hub so it keeps its place among the subscriber's messages.
+	KindDirect
 )
 
 // maxEncodings is how many encodings a message shares between its
@@ -60,6 +64,11 @@ type Message struct {
 	Pub *broker.Publication
 	// Client is who joined or left, for KindJoin and KindLeave.
 	Client *broker.ClientInfo
+	// Targets, when set, are the receivers instead of the channel's
+	// subscribers (pushes, KindDirect).
+	Targets []Subscriber
+	// Payload is the content of KindDirect.
+	Payload any
 
 	// encMu guards claiming an entry of enc; encoding itself runs once
 	// per entry under the entry's sync.Once.

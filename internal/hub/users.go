@@ -84,15 +84,14 @@ func (h *Hub) NumUsers() int {
 	return n
 }
 
-// DeliverTo queues m to each of subs and flushes them; it returns
-// len(subs). Used for messages addressed to connections, not channels.
-func DeliverTo(subs []Subscriber, m *Message) int {
-	n := 0
-	for _, s := range subs {
-		if s.Deliver(m) {
-			s.Flush()
-		}
-		n++
+// SendTo queues m for subs (rather than a channel's subscribers) and
+// returns len(subs). It goes through the fan-out queue, so it keeps its
+// place among what else each subscriber is sent.
+func (h *Hub) SendTo(subs []Subscriber, m *Message) int {
+	if len(subs) == 0 {
+		return 0
 	}
-	return n
+	m.Targets = subs
+	h.Broadcast(m)
+	return len(subs)
 }

@@ -21,7 +21,8 @@ type Arg struct {
 func (a Arg) IsBinary() bool { return a.Binary != nil }
 
 // EventName returns the name of an Event packet (the first payload
-// element), unescaped.
+// element), unescaped; a numeric name is returned as its JSON text, as
+// JavaScript's event emitters key it.
 func (p *Packet) EventName() (string, error) {
 	if p.Type != Event && p.Type != BinaryEvent {
 		return "", fmt.Errorf("%w: %s has no event name", ErrInvalidPayload, p.Type)
@@ -29,6 +30,9 @@ func (p *Packet) EventName() (string, error) {
 	quoted, ok := eventName(p.Data)
 	if !ok {
 		return "", errNoEventName
+	}
+	if quoted[0] != '"' {
+		return string(quoted), nil
 	}
 	raw := quoted[1 : len(quoted)-1]
 	for _, c := range raw {

@@ -106,7 +106,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"event object", []frame{txt(`2{"a":1}`)}, ErrInvalidPayload},
 		{"event string", []frame{txt(`2"a"`)}, ErrInvalidPayload},
 		{"event empty array", []frame{txt(`2[]`)}, ErrInvalidPayload},
-		{"event numeric name", []frame{txt(`2[1]`)}, ErrInvalidPayload},
+		{"event bool name", []frame{txt(`2[true]`)}, ErrInvalidPayload},
+		{"event object name", []frame{txt(`2[{"a":1}]`)}, ErrInvalidPayload},
 		{"event null name", []frame{txt(`2[null,"x"]`)}, ErrInvalidPayload},
 		{"event object name", []frame{txt(`2[{"a":1}]`)}, ErrInvalidPayload},
 		{"ack missing payload", []frame{txt(`31`)}, ErrInvalidPayload},
@@ -253,5 +254,20 @@ func TestDecoderNamespaceInterning(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("decoding a repeated namespace allocates %v times", allocs)
+	}
+}
+
+// The reference parser accepts a number as the event name.
+func TestNumericEventName(t *testing.T) {
+	d := NewDecoder(DefaultMaxAttachments)
+	p, done, err := d.Add([]byte(`2[1,"x"]`), false)
+	if err != nil || !done {
+		t.Fatal(err)
+	}
+	if name, err := p.EventName(); err != nil || name != "1" {
+		t.Fatalf("name %q, %v", name, err)
+	}
+	if args, err := p.Args(); err != nil || len(args) != 1 || string(args[0].JSON) != `"x"` {
+		t.Fatalf("args %v %v", args, err)
 	}
 }

@@ -163,23 +163,31 @@ func checkPayload(t PacketType, data []byte) error {
 		if !ok {
 			return errNoEventName
 		}
-		if isReservedRaw(name) {
+		if name[0] == '"' && isReservedRaw(name) {
 			return ErrReservedEvent
 		}
 	}
 	return nil
 }
 
-// eventName returns the quoted first element of an EVENT payload.
-func eventName(data []byte) (quoted []byte, ok bool) {
+// eventName returns the first element of an EVENT payload: a quoted
+// string, or a number, which the reference parser accepts too.
+func eventName(data []byte) (name []byte, ok bool) {
 	it, ok := newArrayIter(data)
 	if !ok {
 		return nil, false
 	}
 	start, end, ok := it.next()
+	if !ok {
+		return nil, false
+	}
+	if c := data[start]; c == '-' || c >= '0' && c <= '9' {
+		var f float64
+		return data[start:end], json.Unmarshal(data[start:end], &f) == nil
+	}
 	// The length check only matters for unvalidated data handed to
 	// Packet.EventName; it keeps the slicing below in bounds.
-	if !ok || data[start] != '"' || end-start < 2 || data[end-1] != '"' {
+	if data[start] != '"' || end-start < 2 || data[end-1] != '"' {
 		return nil, false
 	}
 	return data[start:end], true

@@ -54,7 +54,16 @@ func (w pollerWire) write(c *Conn, bufs [][]byte, n int) error {
 	return err
 }
 
+// shutWrite shuts the write side of the socket. nbio marks a connection
+// closed under its lock before it closes the descriptor, so holding the
+// lock while the connection is open guarantees the descriptor is still
+// ours: a closed one may already have been reused by a new connection.
 func (w pollerWire) shutWrite() {
+	w.nb.Lock()
+	defer w.nb.Unlock()
+	if closed, _ := w.nb.IsClosed(); closed {
+		return
+	}
 	rc, err := w.nb.SyscallConn()
 	if err != nil {
 		return
