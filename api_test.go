@@ -57,6 +57,7 @@ func TestAPIBadRequests(t *testing.T) {
 		{"POST", "/api/push", `{"event":"e","data":1}`, 400, `"user"`},
 		{"POST", "/api/disconnect", `{}`, 400, `"user"`},
 		{"POST", "/api/unsubscribe", `{"user":"u"}`, 400, `"channel"`},
+		{"POST", "/api/unsubscribe", `{"user":"u","channel":"bad name"}`, 400, "not allowed"},
 		{"GET", "/api/presence", ``, 400, `"channel"`},
 		{"GET", "/api/nothing-here", ``, 404, "no such endpoint"},
 	}
@@ -149,5 +150,17 @@ func TestPublicStats(t *testing.T) {
 	})
 	if stats.Connections != 1 || stats.Channels != 1 || stats.PublishedPerSecond > 60 || stats.Node != s.node.ID() {
 		t.Fatalf("%+v", stats)
+	}
+}
+
+func TestAPIDuringShutdownIs503(t *testing.T) {
+	s := startNode(t, testConfig())
+	if err := s.node.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range [][2]string{{"/api/publish", `{"channel":"a","data":1}`}, {"/api/broadcast", `{"channels":["a","b"],"data":1}`}} {
+		if status, res := s.api(t, "POST", req[0], req[1]); status != 503 {
+			t.Errorf("%s during shutdown: %d %v", req[0], status, res)
+		}
 	}
 }

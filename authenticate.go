@@ -3,7 +3,6 @@ package herald
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
 )
@@ -31,9 +30,4 @@ func (n *Node) authenticateToken(ctx context.Context, token string) (Credentials
 // allowsChannel applies a token's channel claim.
 func (c Credentials) allowsChannel(ch string) bool {
 	return auth.Credentials{Channels: c.Channels}.AllowsChannel(ch)
-}
-
-// expired reports whether the credentials' expiry has passed.
-func (c Credentials) expired(now time.Time) bool {
-	return !c.ExpiresAt.IsZero() && now.After(c.ExpiresAt)
 }

@@ -85,11 +85,10 @@ func (n *Node) checkSubscribe(ch, user string) (ChannelPolicy, error) {
 	if !ok {
 		return p, errPermission(fmt.Sprintf("unknown namespace %q", namespaceOf(ch)))
 	}
-	if users := channelUsers(ch); users != nil {
-		if user == "" || !slices.Contains(users, user) {
-			return p, errPermission(fmt.Sprintf("channel %q is private to %s", ch, strings.Join(users, ",")))
-		}
-		return p, nil
+	// A private channel is for its users only, and only as far as its
+	// namespace lets anyone subscribe at all.
+	if users := channelUsers(ch); users != nil && (user == "" || !slices.Contains(users, user)) {
+		return p, errPermission(fmt.Sprintf("channel %q is private to %s", ch, strings.Join(users, ",")))
 	}
 	switch p.Subscribe {
 	case AccessAnyone:

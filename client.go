@@ -56,6 +56,12 @@ type wsClient struct {
 	// closeAfter, when set by a command, closes the connection once the
 	// command's reply is queued.
 	closeAfter *refusal
+
+	// qmu guards frames and draining: the frames read and not yet
+	// handled, and whether the command goroutine is running.
+	qmu      sync.Mutex
+	frames   []pendingFrame
+	draining bool
 }
 
 func newWSClient(n *Node) *wsClient {
@@ -228,7 +234,11 @@ func (c *wsClient) OnClose(_ *websocket.Conn, code int, reason string) {
 
 // Deliver implements hub.Subscriber.
 func (c *wsClient) Deliver(m *hub.Message) bool {
-	needsFlush, _ := c.conn.Enqueue(m.Encoded(jsonFrame, encodeJSONFrame).([]byte))
+	frame := m.Encoded(jsonFrame, encodeJSONFrame).([]byte)
+	if frame == nil {
+		return false
+	}
+	needsFlush, _ := c.conn.Enqueue(frame)
 	return needsFlush
 }
 
@@ -270,6 +280,8 @@ func encodeJSONFrame(m *hub.Message) any {
 		payload = jsonproto.AppendLeave(nil, m.Channel, m.Client)
 	case hub.KindPush:
 		payload = jsonproto.AppendPush(nil, m.Pub.Event, m.Pub.Data)
+	default: // a kind herald-protocol clients are never sent (KindDirect)
+		return []byte(nil)
 	}
 	return websocket.TextFrame(payload)
 }

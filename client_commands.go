@@ -12,9 +12,58 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// OnMessage implements websocket.Handler: each newline-separated command
-// of the frame is handled in order and the replies go back in one frame.
+// maxPendingFrames bounds the frames waiting for a connection's command
+// goroutine; a client past it (its commands block, it keeps sending) is
+// closed with 1008.
+const maxPendingFrames = 256
+
+// OnMessage implements websocket.Handler. It runs on a poller goroutine
+// that many connections share, so it only queues the frame: commands run
+// on the connection's own goroutine, which exists while it has frames to
+// handle. Hooks and a publish waiting for a full hub stall that client
+// alone.
 func (c *wsClient) OnMessage(_ *websocket.Conn, text bool, payload []byte) {
+	f := pendingFrame{text: text, payload: append([]byte(nil), payload...)}
+	c.qmu.Lock()
+	if len(c.frames) >= maxPendingFrames {
+		c.qmu.Unlock()
+		c.conn.Close(websocket.ClosePolicyViolation, "too many commands waiting")
+		return
+	}
+	c.frames = append(c.frames, f)
+	start := !c.draining
+	c.draining = true
+	c.qmu.Unlock()
+	if start {
+		go c.drain()
+	}
+}
+
+// pendingFrame is a frame waiting for the command goroutine.
+type pendingFrame struct {
+	text    bool
+	payload []byte
+}
+
+// drain handles queued frames in order until none are left.
+func (c *wsClient) drain() {
+	for {
+		c.qmu.Lock()
+		if len(c.frames) == 0 {
+			c.frames, c.draining = nil, false
+			c.qmu.Unlock()
+			return
+		}
+		f := c.frames[0]
+		c.frames = c.frames[1:]
+		c.qmu.Unlock()
+		c.handleFrame(f.text, f.payload)
+	}
+}
+
+// handleFrame handles each newline-separated command of a frame in order
+// and sends the replies back in one frame.
+func (c *wsClient) handleFrame(text bool, payload []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == stateClosed || c.conn.Closing() {
@@ -319,10 +368,12 @@ func (c *wsClient) cmdHistory(ctx context.Context, cmd jsonproto.Command) (any, 
 	if err != nil {
 		return nil, &jsonproto.Error{Code: jsonproto.CodeInternal, Message: err.Error()}
 	}
-	if cmd.Epoch != "" && cmd.Epoch != pos.Epoch {
-		pubs = nil // offsets of another epoch say nothing about this stream
-		if opts.Since == 0 {
-			pubs, _, _ = c.node.broker.History(ctx, cmd.Channel, broker.HistoryOptions{Limit: opts.Limit})
+	if cmd.Epoch != "" && cmd.Epoch != pos.Epoch && opts.Since != 0 {
+		// Offsets of another epoch say nothing about this stream: all it
+		// keeps is new to the client.
+		pubs, _, err = c.node.broker.History(ctx, cmd.Channel, broker.HistoryOptions{Limit: opts.Limit})
+		if err != nil {
+			return nil, &jsonproto.Error{Code: jsonproto.CodeInternal, Message: err.Error()}
 		}
 	}
 	out := make([]any, len(pubs))

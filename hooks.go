@@ -59,7 +59,9 @@ type DisconnectEvent struct {
 
 // Hooks let an application take part in a connection's life. A hook that
 // returns an error refuses the action, and the client is told the error
-// text. Hooks run on the connection's reading goroutine: keep them quick.
+// text. Hooks run on the connection's own command goroutine (never on the
+// poller that reads many connections), so a slow hook delays only that
+// client's commands.
 type Hooks struct {
 	// OnConnect may refuse a connection (close 4005).
 	OnConnect func(ctx context.Context, e ConnectEvent) error

@@ -46,21 +46,36 @@ func (n *Node) WebSocketHandler() http.Handler { return http.HandlerFunc(n.serve
 // counted (so two upgrades racing for the last slot cannot both get it);
 // the caller must call n.conns.Add(-1) if the upgrade then fails.
 func (n *Node) admit(w http.ResponseWriter, r *http.Request) bool {
-	switch {
-	case n.closing.Load():
-		httpError(w, http.StatusServiceUnavailable, "server is shutting down")
-		return false
-	case !n.originAllowed(r):
-		n.metrics.originRejected.Inc()
-		httpError(w, http.StatusForbidden, "origin "+r.Header.Get("Origin")+" is not allowed")
-		return false
-	case n.conns.Add(1) > int64(n.cfg.Limits.MaxConnections):
-		n.conns.Add(-1)
-		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
-		httpError(w, http.StatusServiceUnavailable, "too many connections: try again later")
+	if status, msg := n.admitCheck(r, true); status != 0 {
+		httpError(w, status, msg)
 		return false
 	}
 	return true
+}
+
+// admitCheck applies the checks every new connection passes, whatever its
+// protocol: shutdown, origin, and the node's connection limit, reserving
+// a slot when reserve is set. Status 0 admits.
+func (n *Node) admitCheck(r *http.Request, reserve bool) (status int, msg string) {
+	full := false
+	switch {
+	case n.closing.Load():
+		return http.StatusServiceUnavailable, "server is shutting down"
+	case !n.originAllowed(r):
+		n.metrics.originRejected.Inc()
+		return http.StatusForbidden, "origin " + r.Header.Get("Origin") + " is not allowed"
+	case reserve:
+		if full = n.conns.Add(1) > int64(n.cfg.Limits.MaxConnections); full {
+			n.conns.Add(-1)
+		}
+	default:
+		full = n.conns.Load() >= int64(n.cfg.Limits.MaxConnections)
+	}
+	if full {
+		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
+		return http.StatusServiceUnavailable, "too many connections: try again later"
+	}
+	return 0, ""
 }
 
 // originAllowed accepts requests without an Origin (not from a browser),

@@ -86,10 +86,18 @@ func TestBadInputGetsItsCodeAndHarmsNobody(t *testing.T) {
 		keepsReceiving(t, s, bystander, "after malformed")
 	})
 	t.Run("several commands in one frame get replies in one frame", func(t *testing.T) {
-		c := dialWS(t, s.wsURL(""), nil)
-		c.sendRaw([]byte("{\"id\":1,\"op\":\"ping\"}\n\n{\"id\":2,\"op\":\"subscribe\",\"channel\":\"news\"}\n{\"id\":3,\"op\":\"nope\"}"))
-		for id := uint64(1); id <= 3; id++ {
-			c.reply(id)
+		raw, _, err := websocket.DefaultDialer.Dial(s.wsURL(""), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		raw.WriteMessage(websocket.TextMessage, []byte("{\"id\":1,\"op\":\"ping\"}\n\n{\"id\":2,\"op\":\"subscribe\",\"channel\":\"news\"}\n{\"id\":3,\"op\":\"nope\"}"))
+		raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, frame, err := raw.ReadMessage()
+		lines := strings.Split(string(frame), "\n")
+		if err != nil || len(lines) != 3 || !strings.HasPrefix(lines[0], `{"id":1,`) ||
+			!strings.HasPrefix(lines[1], `{"id":2,`) || !strings.HasPrefix(lines[2], `{"id":3,"error"`) {
+			t.Fatalf("one frame with three replies in order, got %q %v", frame, err)
 		}
 	})
 	t.Run("oversized message closes 1009", func(t *testing.T) {

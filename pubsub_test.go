@@ -158,4 +158,10 @@ func TestHistory(t *testing.T) {
 		t.Fatalf("subscribe position %v", sub)
 	}
 	c.fails(map[string]any{"op": "history", "channel": "news"}, 403)
+
+	// Offsets from another epoch mean nothing: everything kept is new.
+	res = c.ok(map[string]any{"op": "history", "channel": "chat:h", "since": 14, "epoch": "gone"})
+	if len(res["publications"].([]any)) != 10 {
+		t.Fatalf("stale epoch: %v", res)
+	}
 }

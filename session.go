@@ -65,10 +65,10 @@ func (n *Node) unsubscribeLocal(ctx context.Context, sub session, ch string, inf
 			n.log.Warn("broker unsubscribe", "channel", ch, "err", err)
 		}
 	}
-	p, _ := n.policyFor(ch)
 	if info == nil {
 		return
 	}
+	p, _ := n.policyFor(ch)
 	if p.Presence {
 		if err := n.presence.RemovePresence(ctx, ch, info.Client); err != nil {
 			n.log.Warn("removing presence", "channel", ch, "err", err)

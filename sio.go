@@ -30,7 +30,7 @@ func (n *Node) setupSocketIO() {
 	}
 	eio := engineio.Config{PingInterval: c.PingInterval, PingTimeout: c.PingTimeout, MaxPayload: c.MaxPayload,
 		UpgradeTimeout: c.UpgradeTimeout, MaxBufferedBytes: n.cfg.Limits.MaxQueueBytes,
-		AllowedOrigins: n.cfg.AllowedOrigins, AllowCredentials: c.CORSCredentials}
+		CheckOrigin: n.originAllowed, AllowCredentials: c.CORSCredentials}
 	n.sio = socketio.New(cfg, sioBackend{n}, n.sioEngine, eio)
 }
 
@@ -44,25 +44,29 @@ func (b sioBackend) AllowAnonymous() bool                  { return b.n.cfg.Allo
 func (b sioBackend) ConnectionClosed()                     { b.n.conns.Add(-1) }
 func (b sioBackend) RemoveUser(u string, s hub.Subscriber) { b.n.hub.RemoveUser(u, s) }
 
-func (b sioBackend) ConnectionOpened() {
-	b.n.conns.Add(1)
-	b.n.metrics.connectionsAccepted.WithLabelValues("socketio").Inc()
+// ConnectionOpened counts a session Admit let in; it refuses when racing
+// handshakes filled the node in between, so the limit holds exactly.
+func (b sioBackend) ConnectionOpened() bool {
+	n := b.n
+	if n.conns.Add(1) > int64(n.cfg.Limits.MaxConnections) {
+		n.conns.Add(-1)
+		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
+		return false
+	}
+	n.metrics.connectionsAccepted.WithLabelValues("socketio").Inc()
+	return true
 }
 
 // Admit applies the same checks as /ws before a new Engine.IO session.
 func (b sioBackend) Admit(r *http.Request) (int, string) {
-	n := b.n
-	switch {
-	case n.closing.Load():
-		return http.StatusServiceUnavailable, "server is shutting down"
-	case !n.originAllowed(r):
-		n.metrics.originRejected.Inc()
-		return http.StatusForbidden, "origin " + r.Header.Get("Origin") + " is not allowed"
-	case n.conns.Load() >= int64(n.cfg.Limits.MaxConnections):
-		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
-		return http.StatusServiceUnavailable, "too many connections: try again later"
-	}
-	return 0, ""
+	return b.n.admitCheck(r, false)
+}
+
+// Limits are the node's per-connection limits, for each socket.
+func (b sioBackend) Limits() socketio.Limits {
+	l := b.n.cfg.Limits
+	return socketio.Limits{MaxRooms: l.MaxSubscriptions, EventRate: l.CommandRate, EventBurst: l.CommandBurst,
+		MaxPendingEvents: 4 * l.CommandBurst}
 }
 
 func (b sioBackend) Authenticate(ctx context.Context, token string) (socketio.Identity, error) {

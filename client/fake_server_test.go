@@ -101,3 +101,25 @@ func TestDialContext(t *testing.T) {
 		t.Fatalf("Dial = %v, want the context's error", err)
 	}
 }
+
+// A half-open connection reports no error: only silence shows it is dead.
+func TestSilentConnectionIsTakenForDead(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	url := fakeServer(t, func(conn *websocket.Conn) {
+		expectCommand(t, conn, `"op":"connect"`)
+		_ = conn.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"result":{"client":"n-1","node":"n","version":"v"}}`))
+		<-release // then nothing, not even pings
+	})
+	r := newRecorder()
+	c := dial(t, r, client.Options{URL: url, ReadTimeout: 200 * time.Millisecond})
+	<-r.ch // connect info
+	start := time.Now()
+	if d := waitFor[disconnectEvent](t, r, nil); d.Code != 1006 {
+		t.Fatalf("disconnect = %+v", d)
+	}
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Fatalf("took %v to notice", waited)
+	}
+	<-c.Done()
+}

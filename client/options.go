@@ -34,6 +34,12 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the wait before a reconnect attempt;
 	// zero means 200ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
+	// ReadTimeout is how long the connection may stay silent before it is
+	// taken for dead (a half-open TCP connection never reports an error)
+	// and dropped, reconnecting when Reconnect is set. herald pings a
+	// silent connection every heartbeat interval (25s by default), so a
+	// live one is never silent that long. Zero means 60s.
+	ReadTimeout time.Duration
 
 	// The callbacks below run on the client's reading goroutine, one at a
 	// time, in the order the messages arrived; see the package doc.
@@ -75,6 +81,9 @@ const (
 )
 
 func (o Options) withDefaults() Options {
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 60 * time.Second
+	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = defaultMinBackoff
 	}

@@ -46,8 +46,20 @@ func (c *Client) onDisconnect(code int, reason string, willReconnect bool) {
 }
 
 // read handles what arrives on conn until it ends, and says why it ended.
+// Anything the server sends, its pings included, proves the connection
+// alive for another ReadTimeout.
 func (c *Client) read(conn *websocket.Conn) (int, string) {
+	alive := func() { _ = conn.SetReadDeadline(time.Now().Add(c.opts.ReadTimeout)) }
+	conn.SetPingHandler(func(data string) error {
+		alive()
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
 	for {
+		alive()
 		// ReadMessage allocates each message afresh, so callbacks may keep
 		// what they are given, and a burst does not leave a big buffer
 		// behind on an idle connection.

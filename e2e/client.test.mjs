@@ -233,6 +233,42 @@ describe('herald.js', () => {
     assert.equal(last.offset, 5);
   });
 
+  test('a channel first published to while the client was away is recovered from its start', async () => {
+    const channel = `chat:${unique('fresh')}`;
+    await page.evaluate(async (channel) => {
+      class Socket extends WebSocket { constructor(u) { super(u); window.sockets = [...(window.sockets || []), this]; } }
+      const h = new H.Herald({ WebSocket: Socket, minDelay: 60000, maxDelay: 60000 });
+      window.fresh = { h, log: record(h), pubs: [], subscribed: [] };
+      h.subscribe(channel, {
+        publication: (p) => fresh.pubs.push({ offset: p.offset, text: p.data.text, recovered: !!p.recovered }),
+        subscribed: (e) => fresh.subscribed.push(e),
+        recover: 'history',
+      });
+      h.connect();
+      await h.getSubscription(channel).ready();
+      sockets.at(-1).close(4000, 'test cut');
+      await fresh.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
+    }, channel);
+    for (const text of ['missed 1', 'missed 2']) {
+      const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
+      assert.equal(r.status, 200, r.text);
+    }
+    const r = await page.evaluate(async () => {
+      fresh.h.reconnect();
+      while (fresh.subscribed.length < 2 || fresh.pubs.length < 2) await new Promise((r) => setTimeout(r, 20));
+      fresh.h.disconnect();
+      return { first: fresh.subscribed[0], again: fresh.subscribed[1], pubs: fresh.pubs };
+    });
+    assert.equal(r.first.offset, 0, 'nothing published yet at the first subscribe');
+    assert.equal(r.first.epoch, '', 'no stream yet, so no epoch');
+    assert.equal(r.again.recovered, true);
+    assert.equal(r.again.missed, 2);
+    assert.deepEqual(r.pubs, [
+      { offset: 1, text: 'missed 1', recovered: true },
+      { offset: 2, text: 'missed 2', recovered: true },
+    ]);
+  });
+
   test('backoff doubles from minDelay up to maxDelay, with jitter', async () => {
     const r = await page.evaluate(() => {
       const h = new H.Herald({ minDelay: 500, maxDelay: 10000 });

@@ -24,6 +24,21 @@ type Identity struct {
 	ExpiresAt time.Time
 }
 
+// Limits bound what one socket may do; they are the node's limits for a
+// connection.
+type Limits struct {
+	// MaxRooms caps the rooms one socket may join.
+	MaxRooms int
+	// EventRate and EventBurst bound the events a client may send: excess
+	// ones are refused (acknowledged with an error), and a burst-long run
+	// of refusals disconnects the socket.
+	EventRate  float64
+	EventBurst int
+	// MaxPendingEvents bounds the events waiting for a socket's handlers;
+	// past it the socket is disconnected.
+	MaxPendingEvents int
+}
+
 // SocketInfo describes a socket to the node's hooks.
 type SocketInfo struct {
 	ID, User, Namespace, RemoteAddr string
@@ -37,9 +52,13 @@ type Backend interface {
 	// Admit decides whether a new connection may start (origin, limits,
 	// shutdown); status 0 admits.
 	Admit(r *http.Request) (status int, msg string)
-	// ConnectionOpened and ConnectionClosed keep the node's count.
-	ConnectionOpened()
+	// ConnectionOpened counts a new connection; false means the node is
+	// full (it lost a race past Admit) and the connection must close.
+	ConnectionOpened() bool
+	// ConnectionClosed uncounts a connection ConnectionOpened admitted.
 	ConnectionClosed()
+	// Limits are the node's limits that apply to each socket.
+	Limits() Limits
 	// Authenticate checks the token of a CONNECT payload.
 	Authenticate(ctx context.Context, token string) (Identity, error)
 	// AllowAnonymous reports whether sockets without a token are let in.

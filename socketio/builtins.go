@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
+	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/protocol/socketio"
 )
@@ -28,7 +28,7 @@ func builtinJoin(s *Socket, args []Arg) any {
 	if err := s.srv.backend.MaySubscribe(ch, s.ident); err != nil {
 		return failure(err)
 	}
-	if !allowsChannel(s.ident.Channels, ch) {
+	if !(auth.Credentials{Channels: s.ident.Channels}).AllowsChannel(ch) {
 		return failure(fmt.Errorf("the connection's token does not allow channel %q", ch))
 	}
 	if err := s.Join(room); err != nil {
@@ -87,16 +87,3 @@ func (s *Socket) roomArg(args []Arg) (string, string, error) {
 }
 
 func failure(err error) map[string]string { return map[string]string{"error": err.Error()} }
-
-// allowsChannel applies a token's channel claim.
-func allowsChannel(allowed []string, ch string) bool {
-	if allowed == nil {
-		return true
-	}
-	for _, a := range allowed {
-		if p, ok := strings.CutSuffix(a, "*"); ok && strings.HasPrefix(ch, p) || a == ch {
-			return true
-		}
-	}
-	return false
-}

@@ -73,7 +73,8 @@ func (s *Socket) transportClosed(reason string) {
 	default:
 		return
 	}
-	if !s.srv.recoveryOn() || !recoverableReasons[reason] {
+	// A node that is shutting down will not be there to recover with.
+	if !s.srv.recoveryOn() || !recoverableReasons[reason] || s.srv.closing.Load() {
 		s.close(reason)
 		return
 	}
@@ -98,13 +99,12 @@ func (s *Socket) close(reason string) {
 		return
 	}
 	s.out.mu.Lock()
-	s.out.conn, s.out.log = nil, nil // flushed stays: what was queued still leaves
+	s.out.conn = nil // flushed stays: what was queued still leaves
+	s.out.log.reset()
 	s.out.mu.Unlock()
 	s.srv.recovery.drop(s)
+	s.stopExpiry()
 	s.leaveAll()
-	if prev != socketConnecting {
-		s.srv.backend.Unsubscribe(context.Background(), s, s.ownChannel(), nil)
-	}
 	s.nsp.removeSocket(s)
 	if s.ident.User != "" {
 		s.srv.backend.RemoveUser(s.ident.User, s)
@@ -136,4 +136,24 @@ func (s *Socket) failAcks() {
 	for _, ch := range acks {
 		ch <- ackReply{err: ErrDisconnected}
 	}
+}
+
+// armExpiry disconnects the socket when its token expires, as herald
+// closes its own protocol's connections (4006); the client connects again
+// with a fresh token.
+func (s *Socket) armExpiry() {
+	if s.ident.ExpiresAt.IsZero() {
+		return
+	}
+	s.mu.Lock()
+	s.expiry = time.AfterFunc(time.Until(s.ident.ExpiresAt), s.Disconnect)
+	s.mu.Unlock()
+}
+
+func (s *Socket) stopExpiry() {
+	s.mu.Lock()
+	if s.expiry != nil {
+		s.expiry.Stop()
+	}
+	s.mu.Unlock()
 }

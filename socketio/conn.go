@@ -21,6 +21,8 @@ type conn struct {
 	mu      sync.Mutex
 	sockets map[string]*Socket // by namespace
 	closed  bool
+	// counted is true when the node counted the connection.
+	counted bool
 	// timer closes a connection that joins no namespace in time.
 	timer *time.Timer
 }
@@ -33,7 +35,9 @@ func (s *Server) OnOpen(sess *engineio.Session) {
 	c := &conn{srv: s, sess: sess, dec: socketio.NewDecoder(socketio.DefaultMaxAttachments), sockets: map[string]*Socket{}}
 	c.timer = time.AfterFunc(s.cfg.ConnectTimeout, c.connectTimedOut)
 	s.conns.Store(sess, c)
-	s.backend.ConnectionOpened()
+	if c.counted = s.backend.ConnectionOpened(); !c.counted {
+		sess.Close("forced server close") // the node filled up after Admit let it in
+	}
 }
 
 // OnMessage implements engineio.Handler: it decodes Socket.IO packets and
@@ -72,12 +76,17 @@ func (s *Server) OnClose(sess *engineio.Session, reason string) {
 		sockets = append(sockets, so)
 	}
 	c.sockets = nil
+	counted := c.counted
 	c.mu.Unlock()
-	s.backend.ConnectionClosed()
+	if counted {
+		s.backend.ConnectionClosed()
+	}
 	// The session may report its close from inside a send that holds a
 	// socket's outbox lock (a slow consumer cut off mid-fan-out), so the
 	// sockets wind down on their own goroutine.
+	s.closers.Add(1)
 	go func() {
+		defer s.closers.Add(-1)
 		for _, so := range sockets {
 			so.transportClosed(reason)
 		}

@@ -24,7 +24,7 @@ func (s *Socket) Deliver(m *hub.Message) bool {
 		return false
 	}
 	if p := m.Pub; p != nil {
-		if s.excluded(p.Except) || len(p.Channels) > 1 && s.firstJoined(p.Channels) != m.Channel {
+		if s.excluded(p.Except) || ev.rooms != nil && !s.takesFrom(ev.rooms, p.Channels, m.Channel) {
 			return false
 		}
 	}
@@ -41,15 +41,18 @@ func (s *Socket) post(ev *encodedEvent) {
 // Flush implements hub.Subscriber.
 func (s *Socket) Flush() { s.flush() }
 
-// firstJoined is the first of channels whose room the socket is in: of a
-// broadcast to several rooms, the socket takes the copy from that one.
-func (s *Socket) firstJoined(channels []string) string {
-	for _, ch := range channels {
-		if room, ok := channelRoom(s.nsp.prefix, ch); ok && s.inRoom(room) {
-			return ch
+// takesFrom reports whether, of a broadcast to several rooms, the socket
+// takes the copy that arrived on channel: the one of the first room it is
+// in, so it gets the broadcast once.
+func (s *Socket) takesFrom(rooms, channels []string, channel string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, room := range rooms {
+		if _, in := s.rooms[room]; in && room != "" {
+			return channels[i] == channel
 		}
 	}
-	return ""
+	return false
 }
 
 // excluded reports whether the socket is in one of the except rooms.

@@ -2,6 +2,8 @@ package socketio
 
 import (
 	"encoding/json"
+	"sync"
+	"time"
 
 	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/protocol/socketio"
@@ -26,6 +28,36 @@ type encodedEvent struct {
 	// after, when set, runs on the socket's handler goroutine once the
 	// packet is queued (a DISCONNECT is sent, then the socket closes).
 	after func()
+	// rooms are the namespace's rooms of a broadcast to several channels
+	// (Publication.Channels), decoded once for every socket's dedupe.
+	rooms []string
+	// numbered is the event as recovery sends it, with its offset.
+	numbered numbering
+}
+
+// numbering is an event's recovery offset and the packet that carries it,
+// made once for every socket it reaches.
+type numbering struct {
+	once   sync.Once
+	offset uint64
+	// at is when the event was numbered: recovery_window counts from it.
+	at          time.Time
+	text, frame []byte
+}
+
+// number gives ev the server's next recovery offset, the first time any
+// socket is sent it. Every socket's events are delivered by the hub's one
+// fan-out goroutine in the hub's order, so the offsets each socket sees
+// increase, and one offset serves all of an event's recipients (as with
+// the reference server's global offset).
+func (srv *Server) number(ev *encodedEvent) {
+	ev.numbered.once.Do(func() {
+		n := &ev.numbered
+		n.offset = srv.offsets.Add(1)
+		n.at = time.Now()
+		n.text = ev.withOffset(offsetString(n.offset))
+		n.frame = websocket.TextFrame(append([]byte{'4'}, n.text...))
+	})
 }
 
 func newEncodedEvent(text []byte, bins [][]byte, volatile bool) *encodedEvent {
@@ -75,7 +107,14 @@ func (n *Namespace) encodeMessage(m *hub.Message) any {
 		n.srv.backend.Logger().Error("socket.io: encoding a publication", "channel", p.Channel, "err", err)
 		return (*encodedEvent)(nil)
 	}
-	return newEncodedEvent(text, p.Attachments, p.Volatile)
+	ev := newEncodedEvent(text, p.Attachments, p.Volatile)
+	if len(p.Channels) > 1 {
+		ev.rooms = make([]string, len(p.Channels))
+		for i, ch := range p.Channels {
+			ev.rooms[i], _ = channelRoom(n.prefix, ch) // "" for another namespace's channel
+		}
+	}
+	return ev
 }
 
 func orNull(d json.RawMessage) json.RawMessage {

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Join puts the socket in rooms: each is the herald channel the room maps
@@ -23,31 +24,44 @@ func (s *Socket) join(room string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.roomMu.Lock()
+	defer s.roomMu.Unlock()
 	if s.state.Load() == socketClosed {
-		s.mu.Unlock()
 		return ErrDisconnected
 	}
-	if _, ok := s.rooms[room]; ok {
-		s.mu.Unlock()
+	if s.inRoom(room) {
 		return nil
 	}
-	s.rooms[room] = struct{}{}
-	s.mu.Unlock()
-	// The hub is called without s.mu: fan-out holds hub locks while it
-	// delivers to this socket.
+	if max := s.srv.backend.Limits().MaxRooms; s.roomCount() >= max {
+		return fmt.Errorf("socketio: room limit reached: at most %d rooms per socket", max)
+	}
+	// The hub is called under roomMu but not s.mu: fan-out takes s.mu
+	// while it holds hub locks.
 	if err := s.srv.backend.Subscribe(context.Background(), s, ch, s.info); err != nil {
-		s.mu.Lock()
-		delete(s.rooms, room)
-		s.mu.Unlock()
 		return err
 	}
+	s.mu.Lock()
+	s.rooms[room] = struct{}{}
+	s.mu.Unlock()
 	s.nsp.indexRoom(room, s, true)
 	return nil
 }
 
+func (s *Socket) roomCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rooms)
+}
+
 // Leave takes the socket out of room.
 func (s *Socket) Leave(room string) error {
+	s.roomMu.Lock()
+	defer s.roomMu.Unlock()
+	return s.leave(room)
+}
+
+// leave is Leave with roomMu held.
+func (s *Socket) leave(room string) error {
 	ch, err := roomChannel(s.nsp.prefix, room)
 	if err != nil {
 		return err
@@ -67,6 +81,8 @@ func (s *Socket) Leave(room string) error {
 func (s *Socket) LeaveAll() { s.leaveAll() }
 
 func (s *Socket) leaveAll() {
+	s.roomMu.Lock()
+	defer s.roomMu.Unlock()
 	s.mu.Lock()
 	rooms := make([]string, 0, len(s.rooms))
 	for r := range s.rooms {
@@ -74,6 +90,6 @@ func (s *Socket) leaveAll() {
 	}
 	s.mu.Unlock()
 	for _, r := range rooms {
-		_ = s.Leave(r)
+		_ = s.leave(r)
 	}
 }

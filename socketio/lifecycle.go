@@ -55,8 +55,11 @@ func (s *Socket) admit(ctx context.Context, raw json.RawMessage) {
 	}
 	s.ident = ident
 	s.info = &broker.ClientInfo{Client: s.id, User: ident.User, Info: ident.Info}
-	if err := s.runMiddlewares(); err != nil {
-		s.refuse(connectErrorOf(err))
+	// Each step below may block; the client may be gone when it returns.
+	if err := s.runMiddlewares(); err != nil || s.gone() {
+		if err != nil {
+			s.refuse(connectErrorOf(err))
+		}
 		return
 	}
 	if err := s.srv.backend.Connected(ctx, s.describe()); err != nil {
@@ -71,6 +74,19 @@ func (s *Socket) admit(ctx context.Context, raw json.RawMessage) {
 		}
 	}
 	s.connected(c)
+}
+
+// gone reports whether the socket's transport closed while it was being
+// let in.
+func (s *Socket) gone() bool { return s.state.Load() == socketClosed }
+
+// undoAdmit takes back what admit did for a socket whose transport closed
+// before it was connected.
+func (s *Socket) undoAdmit() {
+	if s.ident.User != "" {
+		s.srv.backend.RemoveUser(s.ident.User, s)
+	}
+	s.srv.backend.Disconnected(context.Background(), s.describe(), "transport close")
 }
 
 // authenticate checks the CONNECT token, or lets an anonymous socket in
@@ -119,14 +135,13 @@ func (s *Socket) refuse(e *ConnectError) {
 // connected finishes a CONNECT: the socket serves, the client is told its
 // id, and the namespace's OnConnect runs.
 func (s *Socket) connected(c *conn) {
-	// The socket's own room is a channel like any other, so a broadcast
-	// to its id (from any node, or the HTTP API) reaches it.
-	if err := s.srv.backend.Subscribe(context.Background(), s, s.ownChannel(), nil); err != nil {
-		s.refuse(&ConnectError{Message: "connection failed: " + err.Error()})
+	s.nsp.addSocket(s)
+	if !s.state.CompareAndSwap(socketConnecting, socketConnected) {
+		s.nsp.removeSocket(s) // the transport closed while it was being let in
+		s.undoAdmit()
 		return
 	}
-	s.state.Store(socketConnected)
-	s.nsp.addSocket(s)
+	s.armExpiry()
 	c.joined()
 	c.sendPacket(socketio.Packet{Type: socketio.Connect, Namespace: s.nsp.name, Data: s.connectPayload()})
 	s.onConnect()
@@ -154,12 +169,6 @@ func (s *Socket) connectPayload() json.RawMessage {
 	}
 	b, _ := json.Marshal(v)
 	return b
-}
-
-// ownChannel is the channel of the socket's own id room.
-func (s *Socket) ownChannel() string {
-	ch, _ := roomChannel(s.nsp.prefix, s.id) // ids are channel-safe
-	return ch
 }
 
 func (s *Socket) describe() SocketInfo {

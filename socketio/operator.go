@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
@@ -62,8 +63,10 @@ func (o *Operator) Volatile() *Operator {
 
 // Emit sends the event. To rooms, it is a publication on each room's
 // channel (so herald-protocol subscribers get it too, and each socket once
-// however many of the rooms it is in); with no rooms it goes to every
-// socket of the namespace on this node.
+// however many of the rooms it is in). A room that is a socket's id goes
+// to that socket alone, on this node: it is not a channel anyone else
+// could subscribe to. With no rooms it goes to every socket of the
+// namespace on this node.
 func (o *Operator) Emit(event string, args ...any) error {
 	if socketio.IsReservedEvent(event) {
 		return fmt.Errorf("socketio: %q is a reserved event name", event)
@@ -73,25 +76,37 @@ func (o *Operator) Emit(event string, args ...any) error {
 		return err
 	}
 	if len(o.rooms) == 0 {
-		return o.emitLocal(event, &a)
+		return o.sendDirect(o.nsp.allSockets(), event, &a)
 	}
-	pub := o.publication(event, &a, args)
-	channels := make([]string, len(o.rooms))
-	for i, room := range o.rooms {
+	var rooms, channels []string
+	var direct []*Socket
+	for _, room := range o.rooms {
+		if so := o.nsp.socket(room); so != nil {
+			direct = append(direct, so)
+			continue
+		}
 		ch, err := roomChannel(o.nsp.prefix, room)
 		if err != nil {
 			return err
 		}
-		channels[i] = ch
-	}
-	if len(channels) > 1 {
-		pub.Channels = channels
+		rooms, channels = append(rooms, room), append(channels, ch)
 	}
 	var errs []error
-	for _, ch := range channels {
-		p := *pub
-		p.Channel = ch
-		errs = append(errs, o.nsp.srv.backend.Publish(context.Background(), &p))
+	if len(channels) > 0 {
+		pub := o.publication(event, &a, args)
+		if len(channels) > 1 {
+			pub.Channels = channels
+		}
+		for _, ch := range channels {
+			p := *pub
+			p.Channel = ch
+			errs = append(errs, o.nsp.srv.backend.Publish(context.Background(), &p))
+		}
+	}
+	if len(direct) > 0 {
+		// A socket also in one of the rooms gets the room's copy instead.
+		direct = slices.DeleteFunc(direct, func(so *Socket) bool { return slices.ContainsFunc(rooms, so.inRoom) })
+		errs = append(errs, o.sendDirect(direct, event, &a))
 	}
 	return errors.Join(errs...)
 }
@@ -122,8 +137,9 @@ func copyBins(b [][]byte) [][]byte {
 	return append([][]byte(nil), b...)
 }
 
-// emitLocal sends to every socket of the namespace on this node.
-func (o *Operator) emitLocal(event string, a *socketio.Args) error {
+// sendDirect sends the event to sockets of this node, except those in
+// the except rooms, in order with everything else each is sent.
+func (o *Operator) sendDirect(sockets []*Socket, event string, a *socketio.Args) error {
 	var ev socketio.Args
 	ev.String(event)
 	var raws []json.RawMessage
@@ -139,7 +155,7 @@ func (o *Operator) emitLocal(event string, a *socketio.Args) error {
 	}
 	enc := newEncodedEvent(text, copyBins(pkt.Attachments), o.volatile)
 	var targets []hub.Subscriber
-	for _, s := range o.nsp.allSockets() {
+	for _, s := range sockets {
 		if !s.excluded(o.except) {
 			targets = append(targets, s)
 		}

@@ -7,8 +7,8 @@ import (
 )
 
 // outbox is where a socket's packets go: its connection while it has
-// one, and with recovery on, a log of recent events with their offsets so
-// a client that comes back can get what it missed.
+// one, and with recovery on, a log of recent events so a client that
+// comes back can get what it missed.
 type outbox struct {
 	mu sync.Mutex
 	// conn is the socket's connection; nil while the transport is gone.
@@ -17,29 +17,25 @@ type outbox struct {
 	// writes it even if the socket has since let go of it (a DISCONNECT
 	// must still leave after the socket closes).
 	flushed *conn
-	// offset numbers events for recovery; the client echoes the last one
-	// it processed when it reconnects.
-	offset uint64
+	// last is the offset of the newest event logged, trimmed that of the
+	// newest event the log let go of: the log holds every event the
+	// socket was sent after trimmed.
+	last, trimmed uint64
 	// log holds recent events, oldest first; only with recovery on.
-	log []logged
-}
-
-// logged is an event kept for recovery.
-type logged struct {
-	offset uint64
-	ev     *encodedEvent
-	at     time.Time
+	log eventLog
 }
 
 // send queues ev for the socket and reports whether a flush is needed.
 // keep is false for events recovery must not replay (acks, volatile).
 func (s *Socket) send(ev *encodedEvent, keep bool) bool {
+	recover := keep && s.srv.recoveryOn()
+	if recover {
+		s.srv.number(ev)
+	}
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	recover := keep && s.srv.recoveryOn()
 	if recover {
-		o.offset++
 		o.remember(ev, s.srv.cfg.RecoveryEvents, s.srv.cfg.RecoveryWindow)
 	}
 	c := o.conn
@@ -51,24 +47,21 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 	}
 	o.flushed = c
 	if recover {
-		return c.enqueue(ev.withOffset(offsetString(o.offset)), nil, ev)
+		return c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
 	}
 	return c.enqueue(ev.text, ev.frame, ev)
 }
 
-// remember logs ev under the current offset, dropping the oldest entries
-// past the count or the recovery window.
+// remember logs ev, first dropping the events older than the recovery
+// window; the log's cap drops the oldest beyond maxEvents.
 func (o *outbox) remember(ev *encodedEvent, maxEvents int, window time.Duration) {
-	now := time.Now()
-	drop := 0
-	for drop < len(o.log) && (len(o.log)-drop >= maxEvents || now.Sub(o.log[drop].at) > window) {
-		drop++
+	for old := o.log.oldest(); old != nil && ev.numbered.at.Sub(old.numbered.at) > window; old = o.log.oldest() {
+		o.trimmed = o.log.dropOldest().numbered.offset
 	}
-	if drop > 0 {
-		clear(o.log[:drop])
-		o.log = append(o.log[:0], o.log[drop:]...)
+	if dropped := o.log.push(ev, maxEvents); dropped != nil {
+		o.trimmed = dropped.numbered.offset
 	}
-	o.log = append(o.log, logged{offset: o.offset, ev: ev, at: now})
+	o.last = ev.numbered.offset
 }
 
 // flush writes what send queued.

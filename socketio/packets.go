@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"golang.org/x/time/rate"
 )
 
 // onPacket handles a packet for this socket, on the connection's reading
@@ -13,7 +14,9 @@ import (
 func (s *Socket) onPacket(p socketio.Packet) {
 	switch p.Type {
 	case socketio.Event:
-		s.run(func() { s.handleEvent(p) })
+		if s.admitEvent(p) {
+			s.run(func() { s.handleEvent(p) })
+		}
 	case socketio.Ack:
 		s.resolveAck(p)
 	case socketio.Disconnect:
@@ -70,6 +73,38 @@ func (s *Socket) dispatch(name string, args []Arg) (results []any, handled bool,
 	return nil, false, nil
 }
 
+// admitEvent applies the node's event rate to what the client sends, and
+// bounds the events waiting for the socket's handlers. A refused event
+// with an acknowledgement gets {"error": …}; a burst-long run of refusals,
+// or a backlog past the bound, disconnects the socket.
+func (s *Socket) admitEvent(p socketio.Packet) bool {
+	l := s.srv.backend.Limits()
+	s.mu.Lock()
+	if s.limiter == nil {
+		s.limiter = rate.NewLimiter(rate.Limit(l.EventRate), l.EventBurst)
+	}
+	ok := s.limiter.Allow()
+	if ok {
+		s.strikes = 0
+	} else {
+		s.strikes++
+	}
+	strikes, pending := s.strikes, len(s.tasks)
+	s.mu.Unlock()
+	if ok && pending < l.MaxPendingEvents {
+		return true
+	}
+	if strikes >= l.EventBurst || pending >= l.MaxPendingEvents {
+		s.reportError(fmt.Errorf("disconnected: the client sends events faster than the server allows"))
+		s.Disconnect()
+		return false
+	}
+	if p.HasID {
+		s.sendAck(p.ID, []any{map[string]string{"error": fmt.Sprintf("rate limit exceeded: at most %g events per second", l.EventRate)}})
+	}
+	return false
+}
+
 // run queues f on the socket's handler goroutine, starting it if needed:
 // a socket with nothing to do has no goroutine.
 func (s *Socket) run(f func()) {
@@ -81,10 +116,12 @@ func (s *Socket) run(f func()) {
 	}
 	s.running = true
 	s.mu.Unlock()
+	s.srv.closers.Add(1)
 	go s.loop()
 }
 
 func (s *Socket) loop() {
+	defer s.srv.closers.Add(-1)
 	for {
 		s.mu.Lock()
 		if len(s.tasks) == 0 {

@@ -30,6 +30,18 @@ func (r *recoveryStore) drop(s *Socket) {
 	r.mu.Unlock()
 }
 
+// all removes and returns every kept socket.
+func (r *recoveryStore) all() []*Socket {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*Socket, 0, len(r.sockets))
+	for pid, s := range r.sockets {
+		out = append(out, s)
+		delete(r.sockets, pid)
+	}
+	return out
+}
+
 // take removes and returns the socket kept under pid in namespace nsp.
 func (r *recoveryStore) take(pid string, nsp *Namespace) *Socket {
 	r.mu.Lock()
@@ -86,18 +98,14 @@ func (s *Socket) disconnectedSince() time.Time {
 	return s.disconnectedAt
 }
 
-// canReplayAfter reports whether the log holds every event after offset.
+// canReplayAfter reports whether the log holds every event the socket
+// was sent after offset, and offset is one the socket could have been
+// given.
 func (s *Socket) canReplayAfter(after uint64) bool {
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if after > o.offset {
-		return false
-	}
-	if after == o.offset {
-		return true
-	}
-	return len(o.log) > 0 && o.log[0].offset <= after+1
+	return after >= o.trimmed && after <= o.last
 }
 
 // replayAfter attaches the socket to c and queues the logged events after
@@ -106,9 +114,9 @@ func (s *Socket) replayAfter(c *conn, after uint64) {
 	o := &s.out
 	o.mu.Lock()
 	o.conn = c
-	for _, l := range o.log {
-		if l.offset > after {
-			c.enqueue(l.ev.withOffset(offsetString(l.offset)), nil, l.ev)
+	for i := range o.log.n {
+		if ev := o.log.at(i); ev.numbered.offset > after {
+			c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
 		}
 	}
 	o.mu.Unlock()

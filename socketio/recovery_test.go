@@ -116,3 +116,40 @@ func TestRecoveryCanBeTurnedOff(t *testing.T) {
 	}
 	n.SocketIO().OnConnect("/", nil)
 }
+
+// A socket that missed more events than recovery_events keeps cannot be
+// recovered: the client would silently lose the oldest.
+func TestRecoveryFailsOnceTheLogDroppedAMissedEvent(t *testing.T) {
+	n := startNode(t, func(c *herald.Config) { c.SocketIO.RecoveryEvents = 3 })
+	n.SocketIO().OnConnect("/", func(s *sio.Socket) error { return s.Join("news") })
+	try := func(missed int) bool {
+		c := dialSIO(t, n, "")
+		var hello struct{ SID, PID string }
+		json.Unmarshal(c.connect("/", nil).Data, &hello)
+		n.publish(t, `{"channel":"news","data":0}`)
+		offset := lastOffset(t, c.event("/", "message"))
+		c.ws.Close()
+		waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
+		for i := 1; i <= missed; i++ {
+			n.publish(t, fmt.Sprintf(`{"channel":"news","data":%d}`, i))
+		}
+		c2 := dialSIO(t, n, "")
+		var back struct{ SID string }
+		json.Unmarshal(c2.connect("/", map[string]string{"pid": hello.PID, "offset": offset}).Data, &back)
+		recovered := back.SID == hello.SID
+		for i := 1; recovered && i <= missed; i++ {
+			if args := c2.event("/", "message"); string(args[0].JSON) != fmt.Sprint(i) {
+				t.Fatalf("replayed %s, want %d", args[0].JSON, i)
+			}
+		}
+		c2.ws.Close()
+		waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
+		return recovered
+	}
+	if !try(3) {
+		t.Fatal("three missed events, three kept: not recovered")
+	}
+	if try(4) {
+		t.Fatal("recovered although the log no longer holds the event after the client's offset")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/heraldhq/herald/internal/transport/engineio"
 	"github.com/heraldhq/herald/internal/transport/websocket"
@@ -24,9 +26,22 @@ type Server struct {
 
 	// recovery keeps sockets whose transport dropped, by private id.
 	recovery recoveryStore
+	// offsets numbers events for recovery (see number).
+	offsets atomic.Uint64
+	// closing is set once Shutdown starts: sockets are then closed for
+	// good, not kept for recovery.
+	closing atomic.Bool
+	// closers counts goroutines at work for sockets: winding down closed
+	// connections, and running handlers; Shutdown waits for them.
+	closers  atomic.Int64
+	dynamic  atomic.Int64 // dynamic namespaces created
 	done     chan struct{}
 	stopOnce sync.Once
 }
+
+// maxDynamicNamespaces bounds the namespaces clients can create through
+// the dynamic pattern.
+const maxDynamicNamespaces = 10000
 
 // New builds a Socket.IO server over the node's WebSocket engine. It is
 // for the herald package, which owns the Backend; use Node.SocketIO.
@@ -49,14 +64,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.Serve
 // Len is the number of open Engine.IO connections.
 func (s *Server) Len() int { return s.eio.Len() }
 
-// Shutdown closes every connection ("server shutting down") and stops the
+// Shutdown closes every connection ("server shutting down"), waits for
+// their sockets to wind down (OnDisconnect included), and stops the
 // server's timers.
 func (s *Server) Shutdown() {
 	s.stopOnce.Do(func() {
+		s.closing.Store(true)
 		s.eio.CloseAll("server shutting down")
-		close(s.done)
 		s.eio.Stop()
+		s.waitClosed(5 * time.Second)
+		for _, so := range s.recovery.all() {
+			so.close("server shutting down")
+		}
+		close(s.done)
 	})
+}
+
+// waitClosed waits until every connection has reported its close and
+// its sockets have wound down, or limit passes. (Closes are reported
+// asynchronously, so a WaitGroup could be added to while it is waited on.)
+func (s *Server) waitClosed(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		open := false
+		s.conns.Range(func(any, any) bool { open = true; return false })
+		if !open && s.closers.Load() == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Of returns namespace name, creating it if needed. Names start with "/".
@@ -83,7 +119,7 @@ func (s *Server) namespace(name string) *Namespace {
 	if n != nil {
 		return n
 	}
-	if re := s.cfg.DynamicNamespaces; re != nil && re.MatchString(name) {
+	if re := s.cfg.DynamicNamespaces; re != nil && re.MatchString(name) && s.dynamic.Add(1) <= maxDynamicNamespaces {
 		return s.Of(name)
 	}
 	return nil

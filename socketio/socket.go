@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/broker"
+	"golang.org/x/time/rate"
 )
 
 // socket states; a socket only moves forward, except that a recoverable
@@ -53,6 +54,17 @@ type Socket struct {
 	running bool
 	// disconnectedAt is when a recoverable socket lost its transport.
 	disconnectedAt time.Time
+	// expiry disconnects the socket when its token expires.
+	expiry *time.Timer
+	// limiter bounds the events the client may send; strikes counts
+	// events it refused in a row.
+	limiter *rate.Limiter
+	strikes int
+
+	// roomMu serializes joining and leaving with each other and with
+	// close, across the hub calls they make (which s.mu must not span:
+	// fan-out takes s.mu while holding hub locks).
+	roomMu sync.Mutex
 
 	// out serializes what is sent, so offsets and the recovery log follow
 	// the order frames are queued.

@@ -56,7 +56,10 @@ func main() {
 			"chat":  {Subscribe: herald.AccessAnyone, Publish: herald.AccessSubscribers},
 			"admin": {Subscribe: herald.AccessAuthenticated, Publish: herald.AccessAuthenticated},
 		},
-		Limits: herald.Limits{MaxConnections: 10_000},
+		// The suites send hundreds of events back to back to test ordering;
+		// the default event rate (50/s, bursts of 100) would cut them off.
+		// socketio/limits_test.go tests that limit.
+		Limits: herald.Limits{MaxConnections: 10_000, CommandRate: 5000, CommandBurst: 1000},
 		SocketIO: herald.SocketIOConfig{
 			Namespaces:        []string{"/chat", "/admin"},
 			DynamicNamespaces: `^/dyn-[a-z]+$`,

@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/auth"
@@ -111,10 +112,12 @@ type errorResponse struct {
 
 func errorBody(msg string) errorResponse { return errorResponse{Error: msg} }
 
-// fail turns an error into a status and body.
+// fail turns an error into a status and body; an *Error anywhere in the
+// chain chooses the status.
 func fail(err error) (int, any) {
-	if e, ok := err.(*Error); ok {
-		return e.Status, errorBody(e.Message)
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status, errorBody(err.Error())
 	}
 	return http.StatusInternalServerError, errorBody(err.Error())
 }

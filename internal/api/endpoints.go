@@ -138,6 +138,9 @@ func (s *server) unsubscribe(r *http.Request) (int, any) {
 	if req.Channel == "" {
 		return fail(missing("channel"))
 	}
+	if err := s.backend.CheckChannel(req.Channel); err != nil {
+		return fail(&Error{http.StatusBadRequest, err.Error()})
+	}
 	return http.StatusOK, map[string]int{"unsubscribed": s.backend.Unsubscribe(r.Context(), req.User, req.Channel)}
 }
 

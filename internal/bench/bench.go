@@ -5,6 +5,9 @@
 //	        memory per connection and its CPU while they idle
 //	fanout  subscribe many connections to one channel, publish through the
 //	        HTTP API at a given rate; report deliveries/s, loss and latency
+//	socketio idle|fanout
+//	        the same with Socket.IO v4 clients, against herald and/or the
+//	        Node reference server (npm socket.io), compared side by side
 //
 // Without --url a scenario starts its own server (this executable's
 // `serve`, with a config of its own on a free loopback port) and stops it
@@ -44,7 +47,8 @@ const Usage = `herald bench — measure a herald server on this machine (loopbac
 Usage:
   herald bench idle   [--conns 15000] [--procs 3] [--hold 20s] [--json]
   herald bench fanout [--subs 10000] [--rate 50] [--duration 20s] [--size 64] [--procs 3] [--json]
-  herald bench socketio ...        (not yet)
+  herald bench socketio idle   [--target herald|node|both] [--conns 15000] ...
+  herald bench socketio fanout [--target herald|node|both] [--subs 10000] [--rates 25,50,100] ...
 
 Without --url the bench starts its own server (this binary's serve, on a
 free 127.0.0.1 port) and stops it at the end. With --url ws://127.0.0.1:PORT/ws
@@ -53,7 +57,9 @@ it uses a running one: give --server-pid for memory and CPU figures, and
 
 Connections are held by worker processes (--procs), each with its own
 source address 127.0.0.2, 127.0.0.3, ... Run "herald bench idle -h" or
-"herald bench fanout -h" for every flag.
+"herald bench fanout -h" for every flag. "herald bench socketio" runs the
+same scenarios with Socket.IO v4 clients against herald and the Node
+reference server (bench/nodesio): "herald bench socketio -h".
 `
 
 // Env is what Main runs with.
@@ -84,7 +90,7 @@ func Main(args []string, env Env) error {
 	case "fanout":
 		return runScenario(env, func(ctx context.Context) error { return runFanout(ctx, rest, env) })
 	case "socketio":
-		return usagef("bench socketio is not built yet: use idle or fanout")
+		return runScenario(env, func(ctx context.Context) error { return runSocketIO(ctx, rest, env) })
 	case "worker":
 		return runWorker(rest, env.Stdin, env.Stdout, env.Stderr)
 	case "-h", "--help", "help":
@@ -123,6 +129,10 @@ type common struct {
 	channel   string
 	readBuf   int
 	workerGMP int
+	// proto and event are the workers' protocol and the publications'
+	// event name; both empty for herald's protocol (bench socketio sets
+	// them).
+	proto, event string
 }
 
 // register adds the common flags; readBuf is the scenario's default read
@@ -174,8 +184,8 @@ func (c *common) check(n int, stderr io.Writer) (int, error) {
 
 // workers returns the settings for a run's workers.
 func (c *common) workers(srv *target, deadline time.Duration) workerOpts {
-	return workerOpts{wsURL: srv.wsURL, channel: c.channel, dialConc: c.dialConc, readBuf: c.readBuf,
-		gomaxprocs: c.workerGMP, deadline: deadline}
+	return workerOpts{wsURL: srv.wsURL, channel: c.channel, proto: c.proto, event: c.event, dialConc: c.dialConc,
+		readBuf: c.readBuf, gomaxprocs: c.workerGMP, deadline: deadline}
 }
 
 // emit prints the report as a table or JSON, and writes --out.

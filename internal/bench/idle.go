@@ -14,6 +14,10 @@ import (
 type IdleReport struct {
 	Scenario string `json:"scenario"`
 	machine
+	// Target and Server say what was measured, for `bench socketio`:
+	// "herald" or "node", and the software and its settings.
+	Target         string  `json:"target,omitempty"`
+	Server         string  `json:"server,omitempty"`
 	Conns          int     `json:"conns"`
 	Procs          int     `json:"procs"`
 	Connected      int     `json:"connected"`
@@ -46,6 +50,10 @@ type IdleReport struct {
 	Load             Load    `json:"load"`                    // the machine during the hold
 	TargetRSSPerConn float64 `json:"target_rss_per_conn_bytes"`
 	MeetsTarget      *bool   `json:"meets_target,omitempty"`
+	// ServerMemory is the server's own account of its memory at the end
+	// of the hold, when its /api/info gives one (the Node reference
+	// server gives process.memoryUsage()).
+	ServerMemory map[string]any `json:"server_reported_memory,omitempty"`
 }
 
 // idleTarget is the issue's goal: at most 6 KB of server RSS per idle
@@ -80,7 +88,15 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 		return interrupted(ctx, err)
 	}
 	defer srv.stop()
+	if err := c.measureIdle(ctx, env, srv, *hold, *settle, &rep); err != nil {
+		return err
+	}
+	return c.emit(env.Stdout, rep, func(w io.Writer) { printIdle(w, rep) })
+}
 
+// measureIdle holds rep.Conns connections to srv over rep.Procs workers
+// and fills in rep; rep.TargetRSSPerConn, when set, is checked.
+func (c *common) measureIdle(ctx context.Context, env Env, srv *target, hold, settle time.Duration, rep *IdleReport) error {
 	if err := sleepCtx(ctx, time.Second); err != nil { // let the server finish starting
 		return errInterrupted
 	}
@@ -95,22 +111,22 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 	sock0, _ := ReadSockStat()
 
 	// Workers outlive connecting, settling and holding, and a little more.
-	deadline := c.setup + *settle + *hold + 2*time.Minute
-	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(*conns, procs))
+	deadline := c.setup + settle + hold + 2*time.Minute
+	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(rep.Conns, rep.Procs))
 	if err != nil {
 		return err
 	}
 	defer ws.stop(15 * time.Second)
 	start := time.Now()
-	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, *conns)); err != nil {
+	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, rep.Conns)); err != nil {
 		return interrupted(ctx, err)
 	}
 	rep.ConnectSeconds = time.Since(start).Seconds()
 	tot := ws.total()
 	rep.Connected, rep.Failed, rep.FirstError = tot.Connected, tot.Failed, tot.FirstError
 	fmt.Fprintf(env.Stderr, "bench: %d connected, %d failed in %.1fs; settling %s, then holding %s\n",
-		tot.Connected, tot.Failed, rep.ConnectSeconds, *settle, *hold)
-	if err := sleepCtx(ctx, *settle); err != nil {
+		tot.Connected, tot.Failed, rep.ConnectSeconds, settle, hold)
+	if err := sleepCtx(ctx, settle); err != nil {
 		return errInterrupted
 	}
 
@@ -131,7 +147,7 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 	}
 	wcpu0 := cpuOf(ws.pids())
 	meter := startLoad()
-	if err := sleepCtx(ctx, *hold); err != nil {
+	if err := sleepCtx(ctx, hold); err != nil {
 		return errInterrupted
 	}
 	wcpu1 := cpuOf(ws.pids())
@@ -148,6 +164,11 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 		rep.MemAfter = &m
 		rep.ServerThreads = m.Threads
 	}
+	if info, err := srv.info(ctx); err == nil {
+		if m, ok := info["memory"].(map[string]any); ok {
+			rep.ServerMemory = m
+		}
+	}
 	slab1 := SlabKB()
 	sock1, _ := ReadSockStat()
 	rep.ClosedDuring = ws.total().Closed
@@ -157,15 +178,17 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 			rep.RSSPerConn = float64(rep.MemAfter.RSSKB-rep.MemBefore.RSSKB) * 1024 / n
 			rep.RSSPerConnConnected = float64(rep.MemConnected.RSSKB-rep.MemBefore.RSSKB) * 1024 / n
 			rep.AnonPerConn = float64(rep.MemAfter.AnonKB-rep.MemBefore.AnonKB) * 1024 / n
-			ok := rep.RSSPerConn <= idleTarget && rep.Connected == *conns
-			rep.MeetsTarget = &ok
+			if rep.TargetRSSPerConn > 0 {
+				ok := rep.RSSPerConn <= rep.TargetRSSPerConn && rep.Connected == rep.Conns
+				rep.MeetsTarget = &ok
+			}
 		}
 		rep.KernelSlabPerConn = float64(slab1-slab0) * 1024 / n
 	}
 	rep.KernelTCPMemKBDelta = sock1.TCPMemKB - sock0.TCPMemKB
 
 	ws.stop(15 * time.Second)
-	return c.emit(env.Stdout, rep, func(w io.Writer) { printIdle(w, rep) })
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -183,8 +206,11 @@ func kb(m *Mem, f func(*Mem) int64) string {
 
 func printIdle(w io.Writer, r IdleReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "herald bench idle\t%s\n", r.Date)
+	fmt.Fprintf(tw, "herald bench %s\t%s\n", r.Scenario, r.Date)
 	fmt.Fprintf(tw, "machine\t%d CPUs (%d usable here), %s, kernel %s\n", r.CPUs, r.Usable, r.GoVersion, r.Kernel)
+	if r.Server != "" {
+		fmt.Fprintf(tw, "server\t%s: %s\n", r.Target, r.Server)
+	}
 	fmt.Fprintf(tw, "connections\t%d of %d (%d failed) in %.1fs over %d worker processes\n", r.Connected, r.Conns, r.Failed, r.ConnectSeconds, r.Procs)
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
@@ -203,14 +229,23 @@ func printIdle(w io.Writer, r IdleReport) {
 		if r.MeetsTarget != nil && *r.MeetsTarget {
 			verdict = "met"
 		}
-		fmt.Fprintf(tw, "RSS per connection\t%.0f B after hold, %.0f B at connect (target ≤ %.0f B: %s)\n",
-			r.RSSPerConn, r.RSSPerConnConnected, r.TargetRSSPerConn, verdict)
+		if r.TargetRSSPerConn > 0 {
+			fmt.Fprintf(tw, "RSS per connection\t%.0f B after hold, %.0f B at connect (target ≤ %.0f B: %s)\n",
+				r.RSSPerConn, r.RSSPerConnConnected, r.TargetRSSPerConn, verdict)
+		} else {
+			fmt.Fprintf(tw, "RSS per connection\t%.0f B after hold, %.0f B at connect\n", r.RSSPerConn, r.RSSPerConnConnected)
+		}
+		if m := r.ServerMemory; m != nil {
+			fmt.Fprintf(tw, "server's own account\t%s\n", describeNodeMemory(m))
+		}
 		fmt.Fprintf(tw, "server CPU while idle\t%.2f%% of one core over %.0fs\n", r.ServerCPUPercent, r.HoldSeconds)
 		fmt.Fprintf(tw, "server threads\t%d\n", r.ServerThreads)
 	} else {
 		fmt.Fprintf(tw, "server memory, CPU\tn/a (give --server-pid)\n")
 	}
-	if r.Goroutines >= 0 {
+	if r.Target == "node" {
+		// no goroutines to count
+	} else if r.Goroutines >= 0 {
 		fmt.Fprintf(tw, "server goroutines\t%d\n", r.Goroutines)
 	} else {
 		fmt.Fprintf(tw, "server goroutines\tn/a (no go_goroutines in /metrics)\n")

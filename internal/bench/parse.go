@@ -98,8 +98,18 @@ func ForEachLine(frame []byte, fn func(line []byte)) {
 // the fan-out bench: channel ch, data {"s":seq,"t":sent,"p":"..."} padded
 // with 'x' so that data is size bytes long (or as short as it can be).
 func AppendPublishBody(dst []byte, ch string, seq, sent int64, size int) []byte {
+	return AppendPublishBodyEvent(dst, ch, "", seq, sent, size)
+}
+
+// AppendPublishBodyEvent is AppendPublishBody with an event name (what
+// Socket.IO clients receive the publication as; "" leaves it out).
+func AppendPublishBodyEvent(dst []byte, ch, event string, seq, sent int64, size int) []byte {
 	dst = append(dst, `{"channel":`...)
 	dst = strconv.AppendQuote(dst, ch)
+	if event != "" {
+		dst = append(dst, `,"event":`...)
+		dst = strconv.AppendQuote(dst, event)
+	}
 	dst = append(dst, `,"data":`...)
 	start := len(dst)
 	dst = append(dst, `{"s":`...)

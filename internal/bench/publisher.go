@@ -28,6 +28,7 @@ type pubStats struct {
 // publishConfig says what to publish.
 type publishConfig struct {
 	url, apiKey, channel string
+	event                string        // "" leaves it to the server (herald: "message")
 	rate                 int           // publishes per second; 0: as fast as the API answers
 	duration             time.Duration // how long to publish
 	size                 int           // bytes of each publication's data
@@ -144,7 +145,7 @@ var keyDelivered = []byte(`"delivered":`)
 // send publishes one seq, reusing buf for the body.
 func (p *publisher) send(ctx context.Context, seq int64, buf []byte) []byte {
 	now := time.Now()
-	buf = AppendPublishBody(buf[:0], p.cfg.channel, seq, now.UnixNano(), p.cfg.size)
+	buf = AppendPublishBodyEvent(buf[:0], p.cfg.channel, p.cfg.event, seq, now.UnixNano(), p.cfg.size)
 	p.mu.Lock()
 	p.stats.MaxSeq = max(p.stats.MaxSeq, seq)
 	if p.stats.FirstSend.IsZero() || now.Before(p.stats.FirstSend) {

@@ -78,6 +78,12 @@ default_channel:
 // startServer runs `exe serve` with a config of its own and waits until
 // /healthz answers.
 func startServer(ctx context.Context, exe string, extraEnv []string) (*target, error) {
+	return startServerConfig(ctx, exe, extraEnv, "")
+}
+
+// startServerConfig is startServer with more YAML at the end of the
+// config (top-level keys the base config does not set).
+func startServerConfig(ctx context.Context, exe string, extraEnv []string, extraYAML string) (*target, error) {
 	dir, err := os.MkdirTemp("", "herald-bench-")
 	if err != nil {
 		return nil, err
@@ -92,7 +98,7 @@ func startServer(ctx context.Context, exe string, extraEnv []string) (*target, e
 		apiKey: "bench-" + randomHex(16), dir: dir, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{}),
 	}
 	cfg := filepath.Join(dir, "herald.yaml")
-	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey)+extraYAML), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}

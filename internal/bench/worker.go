@@ -50,6 +50,7 @@ type workerResult struct {
 	Bursts        uint64            `json:"bursts"`          // arrivals more than burstGap after the previous one
 	ConnsWithLoss int               `json:"conns_with_loss"` // connections missing at least one seq
 	Closed        int               `json:"closed"`          // connections the server ended
+	Pings         uint64            `json:"pings,omitempty"` // Engine.IO pings answered (Socket.IO)
 	FirstRecv     int64             `json:"first_recv_ns"`   // unix nanos
 	LastRecv      int64             `json:"last_recv_ns"`
 	Latency       HistogramSnapshot `json:"latency"`
@@ -60,7 +61,18 @@ type workerFlags struct {
 	conns, dialConc       int
 	readBuf               int
 	deadline              time.Duration
+	// proto is the protocol the connections speak: protoHerald (herald's
+	// JSON protocol at /ws) or protoSocketIO (Socket.IO v4 over a
+	// WebSocket at /socket.io/), and event the Socket.IO event name of the
+	// bench publications.
+	proto, event string
 }
+
+// The protocols a worker speaks.
+const (
+	protoHerald   = "herald"
+	protoSocketIO = "socketio"
+)
 
 func runWorker(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench worker", stderr)
@@ -72,11 +84,16 @@ func runWorker(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.dialConc, "dial-concurrency", 32, "connections being set up at once")
 	fs.IntVar(&f.readBuf, "read-buffer", 512, "read buffer of each connection, bytes")
 	fs.DurationVar(&f.deadline, "deadline", 10*time.Minute, "exit after this long whatever happens")
+	fs.StringVar(&f.proto, "proto", protoHerald, "protocol: herald (JSON protocol at /ws) or socketio (Socket.IO v4 over WebSocket)")
+	fs.StringVar(&f.event, "event", "tick", "with --proto socketio: the event name of the bench publications")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if f.url == "" || f.conns <= 0 {
 		return usagef("bench worker needs --url and --conns")
+	}
+	if f.proto != protoHerald && f.proto != protoSocketIO {
+		return usagef("bench worker: --proto must be herald or socketio")
 	}
 	w := &worker{f: f, hist: NewHistogram(), out: json.NewEncoder(stdout)}
 	return w.run(stdin)
@@ -108,6 +125,7 @@ type wconn struct {
 	dups, extra, unparsed uint64
 	firstRecv, lastRecv   int64
 	bursts                uint64 // publications that arrived more than burstGap after the one before
+	pings                 uint64 // Engine.IO pings answered (Socket.IO)
 }
 
 // burstGap tells publications that arrived together (in one server write,
@@ -309,6 +327,9 @@ func (w *worker) dialOne(ctx context.Context, d *websocket.Dialer) (*wconn, erro
 }
 
 func (w *worker) subscribe(ws *websocket.Conn) error {
+	if w.f.proto == protoSocketIO {
+		return w.sioHandshake(ws)
+	}
 	if w.f.channel == "" {
 		return nil
 	}
@@ -357,7 +378,11 @@ func (c *wconn) read(w *worker) {
 			continue // NextReader reports the connection's error
 		}
 		now := time.Now().UnixNano()
-		ForEachLine(frame, func(line []byte) { c.account(w.hist, line, now) })
+		if w.f.proto == protoSocketIO {
+			c.onSIOMessage(w, frame, now)
+		} else {
+			ForEachLine(frame, func(line []byte) { c.account(w.hist, line, now) })
+		}
 		if cap(frame) <= 64<<10 {
 			*bp = frame[:0]
 			framePool.Put(bp)
@@ -388,6 +413,23 @@ func (c *wconn) account(h *Histogram, line []byte, now int64) {
 		c.unparsed++
 		return
 	}
+	c.record(h, seq, sent, now)
+}
+
+// accountSIO accounts for one Socket.IO message: a bench event, or
+// anything else (counted as unparsed).
+func (c *wconn) accountSIO(h *Histogram, msg []byte, event string, now int64) {
+	seq, sent, ok := ParseSIOEvent(msg, event)
+	if !ok {
+		c.unparsed++
+		return
+	}
+	c.record(h, seq, sent, now)
+}
+
+// record accounts for publication seq, sent at unix nanos sent and
+// received at now.
+func (c *wconn) record(h *Histogram, seq, sent, now int64) {
 	c.recv.Add(1)
 	h.Record(now - sent)
 	if c.firstRecv == 0 {
@@ -436,6 +478,7 @@ func (w *worker) result(maxSeq int64) *workerResult {
 		r.Bursts += c.bursts
 		r.Unparsed += c.unparsed
 		r.Extra += c.extra
+		r.Pings += c.pings
 		if c.closed.Load() {
 			r.Closed++
 		}

@@ -57,6 +57,7 @@ func localIP(i int) string { return fmt.Sprintf("127.0.0.%d", i+2) }
 // workerOpts are the settings every worker of a run gets.
 type workerOpts struct {
 	wsURL, channel string
+	proto, event   string // "" is herald's protocol
 	dialConc       int
 	readBuf        int
 	gomaxprocs     int // 0: the Go default (every core)
@@ -75,6 +76,9 @@ func startWorkers(exe string, o workerOpts, shares []int) (*workerSet, error) {
 		p.cmd = exec.Command(exe, "bench", "worker", "--url", o.wsURL, "--conns", strconv.Itoa(n),
 			"--local-ip", p.localIP, "--channel", o.channel, "--dial-concurrency", strconv.Itoa(o.dialConc),
 			"--read-buffer", strconv.Itoa(o.readBuf), "--deadline", o.deadline.String())
+		if o.proto != "" {
+			p.cmd.Args = append(p.cmd.Args, "--proto", o.proto, "--event", o.event)
+		}
 		p.cmd.Env = os.Environ()
 		if o.gomaxprocs > 0 {
 			p.cmd.Env = append(p.cmd.Env, "GOMAXPROCS="+strconv.Itoa(o.gomaxprocs))

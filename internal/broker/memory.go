@@ -68,7 +68,7 @@ func (b *MemoryBroker) Publish(_ context.Context, pub *Publication, opts Publish
 	st := s.streams[pub.Channel]
 	now := b.now()
 	if st == nil || st.expired(now, b.metaTTL) {
-		st = newStream()
+		st = newStream(now)
 		s.streams[pub.Channel] = st
 	}
 	pos := st.add(pub, opts, now)
@@ -88,7 +88,10 @@ func (b *MemoryBroker) PublishLeave(_ context.Context, ch string, info *ClientIn
 	return nil
 }
 
-// History implements Broker.
+// History implements Broker. It never creates a stream: asking about a
+// channel nobody published to costs nothing, so clients cannot grow the
+// broker by subscribing to made-up names. Such a channel is at offset 0
+// with no epoch yet.
 func (b *MemoryBroker) History(_ context.Context, ch string, opts HistoryOptions) ([]*Publication, StreamPosition, error) {
 	s := b.shard(ch)
 	s.mu.Lock()
@@ -96,8 +99,7 @@ func (b *MemoryBroker) History(_ context.Context, ch string, opts HistoryOptions
 	st := s.streams[ch]
 	now := b.now()
 	if st == nil || st.expired(now, b.metaTTL) {
-		st = newStream()
-		s.streams[ch] = st
+		return nil, StreamPosition{}, nil
 	}
 	return st.since(opts, now), st.position(), nil
 }

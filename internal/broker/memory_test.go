@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -105,5 +106,20 @@ func TestPresence(t *testing.T) {
 	p.RemovePresence(ctx, "c", "2")
 	if len(p.channels) != 0 {
 		t.Fatal("empty channel kept")
+	}
+}
+
+func TestHistoryOfAnUnknownChannelCreatesNothing(t *testing.T) {
+	b, _, _ := newTestBroker(t)
+	for i := range 100 {
+		pubs, pos, err := b.History(context.Background(), fmt.Sprint("made-up-", i), HistoryOptions{})
+		if err != nil || pubs != nil || pos != (StreamPosition{}) {
+			t.Fatal(pubs, pos, err)
+		}
+	}
+	for i := range b.shards {
+		if n := len(b.shards[i].streams); n != 0 {
+			t.Fatalf("shard %d holds %d streams", i, n)
+		}
 	}
 }

@@ -16,10 +16,10 @@ type stream struct {
 	touched time.Time
 }
 
-func newStream() *stream {
+func newStream(now time.Time) *stream {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &stream{epoch: hex.EncodeToString(b[:]), touched: time.Now()}
+	return &stream{epoch: hex.EncodeToString(b[:]), touched: now}
 }
 
 func (s *stream) position() StreamPosition {

@@ -29,6 +29,7 @@ type Hub struct {
 	// delivered counts fan-out deliveries, added once per message.
 	delivered atomic.Int64
 	done      chan struct{}
+	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
 
@@ -50,16 +51,14 @@ func New() *Hub {
 	return h
 }
 
-// Close stops the fan-out goroutines; messages still queued are dropped.
+// Close stops the fan-out goroutine and the writers; messages still
+// queued are dropped. Calling it again does nothing.
 func (h *Hub) Close() {
-	select {
-	case <-h.done:
-		return
-	default:
-	}
-	close(h.done)
-	h.wg.Wait()
-	h.sweep.stop()
+	h.closeOnce.Do(func() {
+		close(h.done)
+		h.wg.Wait()
+		h.sweep.stop()
+	})
 }
 
 func (h *Hub) shard(ch string) *shard {

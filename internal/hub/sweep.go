@@ -61,8 +61,15 @@ func (w *sweep) take(buf []Subscriber) []Subscriber {
 	buf = append(buf[:0], w.pending[w.head:end]...)
 	clear(w.pending[w.head:end])
 	w.head = end
-	if w.head == len(w.pending) {
+	switch {
+	case w.head == len(w.pending):
 		w.pending, w.head = w.pending[:0], 0 // reuse the backing array
+	case w.head > len(w.pending)/2:
+		// Writers that never quite catch up must not keep the taken
+		// prefix alive forever.
+		n := copy(w.pending, w.pending[w.head:])
+		clear(w.pending[n:])
+		w.pending, w.head = w.pending[:n], 0
 	}
 	return buf
 }

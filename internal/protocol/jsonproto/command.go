@@ -31,8 +31,9 @@ type Command struct {
 	Channel string `json:"channel,omitempty"`
 	// Data is the payload of a publish.
 	Data json.RawMessage `json:"data,omitempty"`
-	// Since asks history for publications after this offset; with
-	// subscribe it asks for those missed since (recovery).
+	// Since asks history for publications after this offset. A client
+	// recovers after a reconnect by subscribing, then asking history for
+	// everything after the last offset it saw.
 	Since *uint64 `json:"since,omitempty"`
 	// Epoch is the stream epoch Since belongs to.
 	Epoch string `json:"epoch,omitempty"`

@@ -29,6 +29,10 @@ type Config struct {
 	// headers (the request's Origin echoed back). "*" allows any origin.
 	// Empty allows only pages served from the same host as the request.
 	AllowedOrigins []string
+	// CheckOrigin, when set, decides instead of AllowedOrigins which
+	// origins get CORS headers, so a server embedding this package can
+	// apply one origin policy to every endpoint.
+	CheckOrigin func(r *http.Request) bool
 	// AllowCredentials adds Access-Control-Allow-Credentials: true, needed
 	// by clients created with withCredentials.
 	AllowCredentials bool

@@ -39,8 +39,12 @@ func (srv *Server) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// originAllowed applies Config.AllowedOrigins to origin.
+// originAllowed applies Config.CheckOrigin, or else Config.AllowedOrigins,
+// to origin.
 func (srv *Server) originAllowed(origin string, r *http.Request) bool {
+	if srv.cfg.CheckOrigin != nil {
+		return srv.cfg.CheckOrigin(r)
+	}
 	if len(srv.cfg.AllowedOrigins) == 0 {
 		// Same host only: a page served by this node.
 		u, err := url.Parse(origin)

@@ -74,6 +74,8 @@ type Conn struct {
 	lastRead atomic.Int64
 	// pingSent is when the outstanding heartbeat ping left; 0 when none.
 	pingSent atomic.Int64
+	// partialSince: see trackPartial.
+	partialSince atomic.Int64
 
 	// closeCode and closeReason record how the connection is ending.
 	closeCode   int
@@ -253,12 +255,13 @@ func (c *Conn) peerClosed(code int, reason string) {
 	c.startClose(echo, reason, code, reason, nil)
 }
 
-// fail ends the connection because of what the peer sent.
+// fail ends the connection because of what the peer sent: a close frame
+// only, no farewell — the stream can no longer be trusted to carry one.
 func (c *Conn) fail(err error) {
 	var ce *closeError
 	if errors.As(err, &ce) {
 		c.engine.stats.ProtocolErrors.Add(1)
-		c.Close(ce.code, ce.reason)
+		c.startClose(ce.code, ce.reason, ce.code, ce.reason, nil)
 		return
 	}
 	c.abort()

@@ -3,6 +3,7 @@ package websocket
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 	gorilla "github.com/gorilla/websocket"
@@ -405,5 +407,62 @@ func TestInvalidCloseCodeFromPeer(t *testing.T) {
 		if got := readRawClose(t, conn); got != CloseProtocolError {
 			t.Fatalf("peer close %d answered with %d, want 1002", code, got)
 		}
+	}
+}
+
+func TestPingFloodFromANonReaderIsASlowConsumer(t *testing.T) {
+	h := newEchoHandler()
+	s := startServer(t, Config{MaxQueueBytes: 64 << 10}, h, false)
+	conn := rawDial(t, s) // never reads
+	ping := ws.MaskFrameInPlace(ws.NewPingFrame([]byte(strings.Repeat("p", 125))))
+	var frame strings.Builder
+	_ = ws.WriteFrame(&frame, ping)
+	burst := strings.Repeat(frame.String(), 1000)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.engine.Stats().SlowConsumers.Load() == 0 && time.Now().Before(deadline) {
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := conn.Write([]byte(burst)); err != nil {
+			break // the server closed it
+		}
+	}
+	if s.engine.Stats().SlowConsumers.Load() != 1 {
+		t.Fatal("pongs to a peer that never reads grew without bound")
+	}
+}
+
+func TestTrickledMessageIsDropped(t *testing.T) {
+	h := newEchoHandler()
+	s := startServer(t, Config{PingInterval: 50 * time.Millisecond, PongTimeout: 50 * time.Millisecond}, h, false)
+	conn := rawDial(t, s)
+	// The start of a 1000-byte frame, then a byte at a time: every byte
+	// counts as activity, so only the partial-message deadline ends it.
+	head := []byte{0x81, 0xFE, 0x03, 0xE8, 1, 2, 3, 4}
+	conn.Write(head)
+	done := make(chan int, 1)
+	go func() { done <- readRawClose(t, conn) }()
+	for i := 0; i < 100; i++ {
+		select {
+		case code := <-done:
+			if code != ClosePolicyViolation {
+				t.Fatalf("close %d, want 1008", code)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+			conn.Write([]byte{'x'})
+		}
+	}
+	t.Fatal("a trickled message kept the connection open")
+}
+
+func TestCloseReasonIsCutOnACharacterBoundary(t *testing.T) {
+	s := startServer(t, Config{}, newEchoHandler(), false)
+	c := dial(t, s)
+	reason := strings.Repeat("é", 100) // 200 bytes, two per character
+	(<-s.conns).Close(4005, reason)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.ReadMessage()
+	var ce *gorilla.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4005 || !utf8.ValidString(ce.Text) || len(ce.Text) > 123 {
+		t.Fatalf("close %v", err)
 	}
 }

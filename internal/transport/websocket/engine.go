@@ -74,12 +74,13 @@ type Stats struct {
 
 // Engine owns the heartbeat and a set of open connections.
 type Engine struct {
-	cfg   Config
-	nb    *nbio.Engine
-	conns registry
-	stats Stats
-	done  chan struct{}
-	wg    sync.WaitGroup
+	cfg      Config
+	nb       *nbio.Engine
+	conns    registry
+	stats    Stats
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 // NewEngine starts an engine and its heartbeat.
@@ -169,18 +170,16 @@ func (e *Engine) Drain(ctx context.Context) error {
 	return nil
 }
 
-// Stop drops every connection and stops the heartbeat.
+// Stop drops every connection and stops the heartbeat. Calling it again
+// does nothing.
 func (e *Engine) Stop() {
-	select {
-	case <-e.done:
-		return
-	default:
-	}
-	close(e.done)
-	e.wg.Wait()
-	for _, c := range e.conns.snapshot() {
-		c.abort()
-	}
+	e.stopOnce.Do(func() {
+		close(e.done)
+		e.wg.Wait()
+		for _, c := range e.conns.snapshot() {
+			c.abort()
+		}
+	})
 }
 
 func (e *Engine) forget(c *Conn) { e.conns.remove(c) }

@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"encoding/binary"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -49,7 +50,13 @@ func BinaryFrame(payload []byte) []byte {
 // closeFrame builds a close frame with code and a reason cut to fit.
 func closeFrame(code int, reason string) []byte {
 	if len(reason) > maxCloseReason {
-		reason = reason[:maxCloseReason]
+		// Cut on a character boundary: a peer fails a close frame whose
+		// reason is not valid UTF-8 (1006), losing the code.
+		cut := maxCloseReason
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
 	}
 	body := make([]byte, 2+len(reason))
 	binary.BigEndian.PutUint16(body, uint16(code))

@@ -28,9 +28,13 @@ func (e *Engine) beatPeriod() time.Duration {
 
 func (e *Engine) beat(now int64) {
 	interval, timeout := int64(e.cfg.PingInterval), int64(e.cfg.PongTimeout)
-	var due, dead []*Conn
+	var due, dead, stuck []*Conn
 	e.conns.each(func(c *Conn) {
 		sent, last := c.pingSent.Load(), c.lastRead.Load()
+		if p := c.partialSince.Load(); p != 0 && now-p > interval+timeout {
+			stuck = append(stuck, c)
+			return
+		}
 		switch {
 		case sent != 0 && last < sent:
 			if now-sent > timeout {
@@ -43,6 +47,10 @@ func (e *Engine) beat(now int64) {
 	for _, c := range dead {
 		e.stats.HeartbeatTimeouts.Add(1)
 		c.abortWith(CloseAbnormal, "ping timeout")
+	}
+	for _, c := range stuck {
+		e.stats.ProtocolErrors.Add(1)
+		c.fail(&closeError{ClosePolicyViolation, "message not completed in time"})
 	}
 	for _, c := range due {
 		c.pingSent.Store(now)

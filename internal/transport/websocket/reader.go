@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -24,6 +25,11 @@ type reader struct {
 	// longer be framed, so everything after is dropped.
 	failed bool
 }
+
+// partialSince is when the connection started holding an incomplete
+// message (unix nanoseconds; 0 when none): the heartbeat drops a peer
+// that trickles one in for longer than a ping interval and timeout, which
+// would otherwise pin up to a message's worth of buffer indefinitely.
 
 // errNeedMore says the bytes so far do not hold a whole frame.
 var errNeedMore = errors.New("need more bytes")
@@ -61,6 +67,18 @@ func (c *Conn) onData(data []byte) {
 		data = data[n:]
 	}
 	r.keep(data)
+	c.trackPartial()
+}
+
+// trackPartial records whether an incomplete message is being held.
+func (c *Conn) trackPartial() {
+	r := &c.reader
+	switch holding := len(r.pending) > 0 || r.messageOp != 0; {
+	case !holding:
+		c.partialSince.Store(0)
+	case c.partialSince.Load() == 0:
+		c.partialSince.Store(time.Now().UnixNano())
+	}
 }
 
 // keep stores the unconsumed tail, reusing pending's storage when it has it.
@@ -144,7 +162,10 @@ func (c *Conn) handleFrame(h ws.Header, payload []byte) error {
 			return c.deliver(op, msg)
 		}
 	case ws.OpPing:
-		c.sendControl(AppendFrame(nil, ws.OpPong, payload))
+		// A pong counts against the outbound budget like data: a peer that
+		// floods pings and never reads is a slow consumer, not a way to
+		// make the server buffer without bound.
+		_ = c.Send(AppendFrame(nil, ws.OpPong, payload))
 	case ws.OpClose:
 		return c.onCloseFrame(payload)
 	}

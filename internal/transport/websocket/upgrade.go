@@ -46,7 +46,7 @@ func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request, h Handler) (*Co
 	if len(early) > 0 {
 		// RFC 6455 §4.1: a client must wait for the server's handshake
 		// before sending frames.
-		c.Close(CloseProtocolError, "data sent before the handshake completed")
+		c.fail(&closeError{CloseProtocolError, "data sent before the handshake completed"})
 	}
 	return c, nil
 }

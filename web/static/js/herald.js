@@ -427,6 +427,9 @@ export class Herald extends Emitter {
     for (const s of subs) {
       const id = this._nextId++;
       s._state = 'subscribing';
+      // Publications can arrive before the subscribe reply (they travel
+      // the server's fan-out; the reply does not): hold them until it.
+      s._recovering = [];
       const timer = setTimeout(() => {
         this._pending.delete(id);
         s._subscribeFailed(new HeraldError(ErrorCode.TIMEOUT, `subscribe ${s.channel}: no reply`));
@@ -568,17 +571,24 @@ export class Subscription extends Emitter {
     const sinceEpoch = this.epoch;
     this._everSubscribed = true;
     const recover = this.handlers.recover;
-    const sameStream = sinceEpoch != null && sinceEpoch === r.epoch;
+    // An empty epoch at offset 0: the channel had no stream when we
+    // subscribed, so whatever stream it has now began after us.
+    const beforeFirst = sinceEpoch === '' && since === 0;
+    const sameStream = sinceEpoch != null && (sinceEpoch === r.epoch || beforeFirst);
     const missed = sameStream ? Math.max(0, r.offset - since) : null;
     if (!resubscribed || !recover) {
+      const early = this._recovering || [];
+      this._recovering = null;
       this.offset = r.offset;
       this.epoch = r.epoch;
       this._activate({ offset: r.offset, epoch: r.epoch, resubscribed, recovered: false });
+      // Those past the reply's offset are new; the rest it already counts.
+      for (const m of early) this._onMessage(m);
       return;
     }
-    // Hold live publications until the recovery step is done, so the
-    // application sees everything once and in order.
-    this._recovering = [];
+    // Keep holding live publications until the recovery step is done, so
+    // the application sees everything once and in order.
+    this._recovering = this._recovering || [];
     let recovered = false;
     const ctx = {
       channel: this.channel, epoch: r.epoch, offset: r.offset, since, sinceEpoch, sameStream, missed,

@@ -1,0 +1,55 @@
+package socketio
+
+// eventLog is a socket's recent events for recovery, oldest first: a ring
+// of pointers to the encodings every recipient shares, so a logged event
+// costs one word and trimming moves nothing. It grows by doubling up to
+// its cap, so a socket sent a few events holds a small ring.
+type eventLog struct {
+	buf  []*encodedEvent
+	head int // index of the oldest event
+	n    int
+}
+
+// push appends ev; a full log at capacity first drops its oldest event, which
+// it returns.
+func (l *eventLog) push(ev *encodedEvent, capacity int) (dropped *encodedEvent) {
+	if l.n == len(l.buf) {
+		if len(l.buf) < capacity {
+			l.grow(min(capacity, max(4, 2*len(l.buf))))
+		} else {
+			dropped = l.dropOldest()
+		}
+	}
+	l.buf[(l.head+l.n)%len(l.buf)] = ev
+	l.n++
+	return dropped
+}
+
+func (l *eventLog) grow(size int) {
+	buf := make([]*encodedEvent, size)
+	for i := range l.n {
+		buf[i] = l.at(i)
+	}
+	l.buf, l.head = buf, 0
+}
+
+// at returns the i-th oldest event.
+func (l *eventLog) at(i int) *encodedEvent { return l.buf[(l.head+i)%len(l.buf)] }
+
+func (l *eventLog) oldest() *encodedEvent {
+	if l.n == 0 {
+		return nil
+	}
+	return l.buf[l.head]
+}
+
+func (l *eventLog) dropOldest() *encodedEvent {
+	ev := l.buf[l.head]
+	l.buf[l.head] = nil
+	l.head = (l.head + 1) % len(l.buf)
+	l.n--
+	return ev
+}
+
+// reset lets go of every event and the ring.
+func (l *eventLog) reset() { *l = eventLog{} }
