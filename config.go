@@ -64,6 +64,14 @@ type Config struct {
 
 	// Log sets the server log.
 	Log LogConfig `yaml:"log"`
+
+	// KeepIdleMemory turns off giving free heap back to the OS when the
+	// process goes quiet after a burst (a connection storm, a reconnect
+	// wave). Go keeps up to twice the live heap otherwise; herald releases
+	// it with one collection per burst, once allocation has all but
+	// stopped. It is process-wide: set this when herald is embedded in a
+	// process that manages its own memory.
+	KeepIdleMemory bool `yaml:"keep_idle_memory"`
 }
 
 // SocketIOConfig sets the Socket.IO server. Zero values mean the defaults

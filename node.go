@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 	"github.com/heraldhq/herald/socketio"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ type Node struct {
 	broker   broker.Broker
 	presence broker.PresenceManager
 	engine   *websocket.Engine
+	// stopReducer releases this node's hold on the idle-memory reducer.
+	stopReducer func()
 	// sioEngine holds Socket.IO's WebSocket connections; its message
 	// limit is socketio.max_payload rather than limits.max_message_size.
 	sioEngine    *websocket.Engine
@@ -105,6 +108,9 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	n.metrics = newMetrics(n, n.registry)
 	n.setupSocketIO()
 	go n.sampleRates(n.stop)
+	if !n.cfg.KeepIdleMemory {
+		n.stopReducer = memory.Start(n.log)
+	}
 	return n, nil
 }
 
@@ -152,6 +158,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	n.sioEngine.Stop()
 	n.hub.Close()
 	_ = n.broker.Close()
+	if n.stopReducer != nil {
+		n.stopReducer()
+	}
 	return err
 }
 

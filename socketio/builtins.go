@@ -25,10 +25,10 @@ func builtinJoin(s *Socket, args []Arg) any {
 	if err != nil {
 		return failure(err)
 	}
-	if err := s.srv.backend.MaySubscribe(ch, s.ident); err != nil {
+	if err := s.srv.backend.MaySubscribe(ch, s.identity()); err != nil {
 		return failure(err)
 	}
-	if !(auth.Credentials{Channels: s.ident.Channels}).AllowsChannel(ch) {
+	if !(auth.Credentials{Channels: s.channels}).AllowsChannel(ch) {
 		return failure(fmt.Errorf("the connection's token does not allow channel %q", ch))
 	}
 	if err := s.Join(room); err != nil {
@@ -66,10 +66,10 @@ func builtinPublish(s *Socket, args []Arg) any {
 			return failure(fmt.Errorf("herald:publish: the event name must be a non-reserved string"))
 		}
 	}
-	if err := s.srv.backend.MayPublish(ch, s.ident, s.inRoom(room)); err != nil {
+	if err := s.srv.backend.MayPublish(ch, s.identity(), s.inRoom(room)); err != nil {
 		return failure(err)
 	}
-	pub := &broker.Publication{Channel: ch, Data: append(json.RawMessage(nil), args[1].JSON...), Info: s.info, Event: event}
+	pub := &broker.Publication{Channel: ch, Data: append(json.RawMessage(nil), args[1].JSON...), Info: s.clientInfo(), Event: event}
 	if err := s.srv.backend.Publish(context.Background(), pub); err != nil {
 		return failure(err)
 	}

@@ -43,13 +43,7 @@ func (s *Socket) Close() {
 		s.close("forced server close")
 		return
 	}
-	c.mu.Lock()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, so := range c.sockets {
-		sockets = append(sockets, so)
-	}
-	c.mu.Unlock()
-	for _, so := range sockets {
+	for _, so := range c.list() {
 		so.Disconnect()
 	}
 	// The connection closes behind everything already on its way to it:
@@ -82,7 +76,7 @@ func (s *Socket) transportClosed(reason string) {
 	s.out.conn = nil
 	s.out.mu.Unlock()
 	s.mu.Lock()
-	s.disconnectedAt = time.Now()
+	s.disconnectedAt = time.Now().UnixNano()
 	s.mu.Unlock()
 	s.state.Store(socketRecoverable)
 	s.failAcks()
@@ -106,8 +100,8 @@ func (s *Socket) close(reason string) {
 	s.stopExpiry()
 	s.leaveAll()
 	s.nsp.removeSocket(s)
-	if s.ident.User != "" {
-		s.srv.backend.RemoveUser(s.ident.User, s)
+	if s.info.User != "" {
+		s.srv.backend.RemoveUser(s.info.User, s)
 	}
 	s.failAcks()
 	if prev == socketConnected || prev == socketDisconnecting {
@@ -142,11 +136,11 @@ func (s *Socket) failAcks() {
 // closes its own protocol's connections (4006); the client connects again
 // with a fresh token.
 func (s *Socket) armExpiry() {
-	if s.ident.ExpiresAt.IsZero() {
+	if s.expires == 0 {
 		return
 	}
 	s.mu.Lock()
-	s.expiry = time.AfterFunc(time.Until(s.ident.ExpiresAt), s.Disconnect)
+	s.expiry = time.AfterFunc(time.Until(time.Unix(0, s.expires)), s.Disconnect)
 	s.mu.Unlock()
 }
 

@@ -11,30 +11,35 @@ import (
 )
 
 // conn is one Engine.IO connection and the sockets it carries, one per
-// namespace.
+// namespace. A server holds one per client, so it is kept small: the
+// decoder is embedded and idle, the sockets are a short list, and the
+// connect timer is let go once a namespace is joined.
 type conn struct {
 	srv  *Server
 	sess *engineio.Session
 	// dec assembles packets; only the connection's reading path uses it.
-	dec *socketio.Decoder
+	dec socketio.Decoder
 
-	mu      sync.Mutex
-	sockets map[string]*Socket // by namespace
+	mu sync.Mutex
+	// sockets has one socket per namespace; a client rarely joins more
+	// than a few, so a list beats a map.
+	sockets []*Socket
 	closed  bool
 	// counted is true when the node counted the connection.
 	counted bool
-	// timer closes a connection that joins no namespace in time.
+	// timer closes a connection that joins no namespace in time; nil
+	// once one is joined.
 	timer *time.Timer
 }
 
-// conns maps Engine.IO sessions to their connection.
 var _ engineio.Handler = (*Server)(nil)
 
 // OnOpen implements engineio.Handler.
 func (s *Server) OnOpen(sess *engineio.Session) {
-	c := &conn{srv: s, sess: sess, dec: socketio.NewDecoder(socketio.DefaultMaxAttachments), sockets: map[string]*Socket{}}
+	c := &conn{srv: s, sess: sess}
 	c.timer = time.AfterFunc(s.cfg.ConnectTimeout, c.connectTimedOut)
-	s.conns.Store(sess, c)
+	sess.SetValue(c)
+	s.open.Add(1)
 	if c.counted = s.backend.ConnectionOpened(); !c.counted {
 		sess.Close("forced server close") // the node filled up after Admit let it in
 	}
@@ -43,11 +48,10 @@ func (s *Server) OnOpen(sess *engineio.Session) {
 // OnMessage implements engineio.Handler: it decodes Socket.IO packets and
 // routes them to their namespace's socket.
 func (s *Server) OnMessage(sess *engineio.Session, data []byte, binary bool) {
-	v, ok := s.conns.Load(sess)
-	if !ok {
+	c, _ := sess.Value().(*conn)
+	if c == nil {
 		return
 	}
-	c := v.(*conn)
 	// The decoder keeps frames of a binary packet until it is complete;
 	// data is only valid during this call.
 	pkt, done, err := c.dec.Add(append([]byte(nil), data...), binary)
@@ -63,18 +67,18 @@ func (s *Server) OnMessage(sess *engineio.Session, data []byte, binary bool) {
 
 // OnClose implements engineio.Handler.
 func (s *Server) OnClose(sess *engineio.Session, reason string) {
-	v, ok := s.conns.LoadAndDelete(sess)
-	if !ok {
+	c, _ := sess.Value().(*conn)
+	if c == nil {
 		return
 	}
-	c := v.(*conn)
 	c.mu.Lock()
-	c.closed = true
-	c.timer.Stop()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, so := range c.sockets {
-		sockets = append(sockets, so)
+	if c.closed {
+		c.mu.Unlock()
+		return
 	}
+	c.closed = true
+	c.stopTimer()
+	sockets := c.sockets
 	c.sockets = nil
 	counted := c.counted
 	c.mu.Unlock()
@@ -85,6 +89,7 @@ func (s *Server) OnClose(sess *engineio.Session, reason string) {
 	// socket's outbox lock (a slow consumer cut off mid-fan-out), so the
 	// sockets wind down on their own goroutine.
 	s.closers.Add(1)
+	s.open.Add(-1)
 	go func() {
 		defer s.closers.Add(-1)
 		for _, so := range sockets {
@@ -93,10 +98,38 @@ func (s *Server) OnClose(sess *engineio.Session, reason string) {
 	}()
 }
 
+// socket returns the connection's socket in namespace nsp; c.mu held.
+func (c *conn) socket(nsp string) *Socket {
+	for _, so := range c.sockets {
+		if so.nsp.name == nsp {
+			return so
+		}
+	}
+	return nil
+}
+
+// put makes so the connection's socket of its namespace; c.mu held.
+func (c *conn) put(so *Socket) {
+	for i, old := range c.sockets {
+		if old.nsp == so.nsp {
+			c.sockets[i] = so
+			return
+		}
+	}
+	c.sockets = append(c.sockets, so)
+}
+
+// list returns a copy of the connection's sockets.
+func (c *conn) list() []*Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Socket(nil), c.sockets...)
+}
+
 // route hands a packet to the socket of its namespace, or starts one.
 func (c *conn) route(p socketio.Packet) {
 	c.mu.Lock()
-	so := c.sockets[p.Namespace]
+	so := c.socket(p.Namespace)
 	c.mu.Unlock()
 	switch {
 	case so == nil && p.Type == socketio.Connect:
@@ -127,7 +160,7 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 		c.mu.Unlock()
 		return
 	}
-	c.sockets[nsp] = so
+	c.put(so)
 	c.mu.Unlock()
 	so.run(func() { so.admit(context.Background(), auth) })
 }
@@ -135,14 +168,29 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 // forget drops the socket of namespace nsp from the connection.
 func (c *conn) forget(so *Socket) {
 	c.mu.Lock()
-	if c.sockets[so.nsp.name] == so {
-		delete(c.sockets, so.nsp.name)
+	for i, s := range c.sockets {
+		if s == so {
+			c.sockets = append(c.sockets[:i], c.sockets[i+1:]...)
+			break
+		}
 	}
 	c.mu.Unlock()
 }
 
 // joined stops the connect timer once a namespace is joined.
-func (c *conn) joined() { c.timer.Stop() }
+func (c *conn) joined() {
+	c.mu.Lock()
+	c.stopTimer()
+	c.mu.Unlock()
+}
+
+// stopTimer stops the connect timer and lets go of it; c.mu held.
+func (c *conn) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
 
 func (c *conn) connectTimedOut() {
 	c.mu.Lock()

@@ -48,7 +48,7 @@ func (s *Socket) takesFrom(rooms, channels []string, channel string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, room := range rooms {
-		if _, in := s.rooms[room]; in && room != "" {
+		if room != "" && s.rooms.has(room) {
 			return channels[i] == channel
 		}
 	}

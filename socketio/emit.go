@@ -37,7 +37,7 @@ func (s *Socket) EmitWithAck(timeout time.Duration, event string, args ...any) (
 		s.mu.Unlock()
 		return nil, ErrDisconnected
 	}
-	id := s.nextAck
+	id := uint64(s.nextAck) // wraps after 2^32 emits, long after any ack timed out
 	s.nextAck++
 	if s.acks == nil {
 		s.acks = map[uint64]chan ackReply{}

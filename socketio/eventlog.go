@@ -5,36 +5,37 @@ package socketio
 // costs one word and trimming moves nothing. It grows by doubling up to
 // its cap, so a socket sent a few events holds a small ring.
 type eventLog struct {
-	buf  []*encodedEvent
-	head int // index of the oldest event
-	n    int
+	buf []*encodedEvent
+	// head is the index of the oldest event and n the count; 32 bits as
+	// the ring never exceeds recovery_events.
+	head, n int32
 }
 
 // push appends ev; a full log at capacity first drops its oldest event, which
 // it returns.
 func (l *eventLog) push(ev *encodedEvent, capacity int) (dropped *encodedEvent) {
-	if l.n == len(l.buf) {
+	if int(l.n) == len(l.buf) {
 		if len(l.buf) < capacity {
 			l.grow(min(capacity, max(4, 2*len(l.buf))))
 		} else {
 			dropped = l.dropOldest()
 		}
 	}
-	l.buf[(l.head+l.n)%len(l.buf)] = ev
+	l.buf[int(l.head+l.n)%len(l.buf)] = ev
 	l.n++
 	return dropped
 }
 
 func (l *eventLog) grow(size int) {
 	buf := make([]*encodedEvent, size)
-	for i := range l.n {
+	for i := range int(l.n) {
 		buf[i] = l.at(i)
 	}
 	l.buf, l.head = buf, 0
 }
 
 // at returns the i-th oldest event.
-func (l *eventLog) at(i int) *encodedEvent { return l.buf[(l.head+i)%len(l.buf)] }
+func (l *eventLog) at(i int) *encodedEvent { return l.buf[(int(l.head)+i)%len(l.buf)] }
 
 func (l *eventLog) oldest() *encodedEvent {
 	if l.n == 0 {
@@ -46,7 +47,7 @@ func (l *eventLog) oldest() *encodedEvent {
 func (l *eventLog) dropOldest() *encodedEvent {
 	ev := l.buf[l.head]
 	l.buf[l.head] = nil
-	l.head = (l.head + 1) % len(l.buf)
+	l.head = int32((int(l.head) + 1) % len(l.buf))
 	l.n--
 	return ev
 }

@@ -21,7 +21,7 @@ func TestEventLogKeepsTheNewestInOrder(t *testing.T) {
 	if l.n != 6 || len(l.buf) != 6 {
 		t.Fatalf("n %d, ring %d: the ring grows to its capacity and no further", l.n, len(l.buf))
 	}
-	for i := range l.n {
+	for i := range int(l.n) {
 		if got := l.at(i).numbered.offset; got != uint64(i+5) {
 			t.Fatalf("event %d is offset %d, want %d", i, got, i+5)
 		}

@@ -37,11 +37,11 @@ func (s *Socket) join(room string) error {
 	}
 	// The hub is called under roomMu but not s.mu: fan-out takes s.mu
 	// while it holds hub locks.
-	if err := s.srv.backend.Subscribe(context.Background(), s, ch, s.info); err != nil {
+	if err := s.srv.backend.Subscribe(context.Background(), s, ch, &s.info); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.rooms[room] = struct{}{}
+	s.rooms.add(room)
 	s.mu.Unlock()
 	s.nsp.indexRoom(room, s, true)
 	return nil
@@ -50,7 +50,7 @@ func (s *Socket) join(room string) error {
 func (s *Socket) roomCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.rooms)
+	return s.rooms.len()
 }
 
 // Leave takes the socket out of room.
@@ -67,12 +67,11 @@ func (s *Socket) leave(room string) error {
 		return err
 	}
 	s.mu.Lock()
-	_, ok := s.rooms[room]
-	delete(s.rooms, room)
+	ok := s.rooms.remove(room)
 	s.mu.Unlock()
 	if ok {
 		s.nsp.indexRoom(room, s, false)
-		s.srv.backend.Unsubscribe(context.Background(), s, ch, s.info)
+		s.srv.backend.Unsubscribe(context.Background(), s, ch, &s.info)
 	}
 	return nil
 }
@@ -84,10 +83,7 @@ func (s *Socket) leaveAll() {
 	s.roomMu.Lock()
 	defer s.roomMu.Unlock()
 	s.mu.Lock()
-	rooms := make([]string, 0, len(s.rooms))
-	for r := range s.rooms {
-		rooms = append(rooms, r)
-	}
+	rooms := s.rooms.all()
 	s.mu.Unlock()
 	for _, r := range rooms {
 		_ = s.leave(r)

@@ -15,11 +15,11 @@ import (
 // newSocket prepares a socket for a CONNECT to n on c; it is not connected
 // until admit lets it in.
 func (srv *Server) newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
-	s := &Socket{srv: srv, nsp: n, id: randomID(), rooms: map[string]struct{}{}}
+	s := &Socket{srv: srv, nsp: n, id: randomID()}
 	if srv.recoveryOn() {
 		s.pid = randomID()
 	}
-	s.handshake = handshake{header: c.sess.Header(), url: c.sess.URL(), remote: c.sess.RemoteAddr(), auth: auth}
+	s.req, s.auth = c.sess.Request(), auth
 	s.out.conn = c
 	return s
 }
@@ -53,8 +53,11 @@ func (s *Socket) admit(ctx context.Context, raw json.RawMessage) {
 		s.refuse(&ConnectError{Message: err.Error(), Data: map[string]int{"code": 4001}})
 		return
 	}
-	s.ident = ident
-	s.info = &broker.ClientInfo{Client: s.id, User: ident.User, Info: ident.Info}
+	s.info = broker.ClientInfo{Client: s.id, User: ident.User, Info: ident.Info}
+	s.channels = ident.Channels
+	if !ident.ExpiresAt.IsZero() {
+		s.expires = ident.ExpiresAt.UnixNano()
+	}
 	// Each step below may block; the client may be gone when it returns.
 	if err := s.runMiddlewares(); err != nil || s.gone() {
 		if err != nil {
@@ -83,8 +86,8 @@ func (s *Socket) gone() bool { return s.state.Load() == socketClosed }
 // undoAdmit takes back what admit did for a socket whose transport closed
 // before it was connected.
 func (s *Socket) undoAdmit() {
-	if s.ident.User != "" {
-		s.srv.backend.RemoveUser(s.ident.User, s)
+	if s.info.User != "" {
+		s.srv.backend.RemoveUser(s.info.User, s)
 	}
 	s.srv.backend.Disconnected(context.Background(), s.describe(), "transport close")
 }
@@ -172,7 +175,7 @@ func (s *Socket) connectPayload() json.RawMessage {
 }
 
 func (s *Socket) describe() SocketInfo {
-	return SocketInfo{ID: s.id, User: s.ident.User, Namespace: s.nsp.name, RemoteAddr: s.handshake.remote}
+	return SocketInfo{ID: s.id, User: s.info.User, Namespace: s.nsp.name, RemoteAddr: s.req.RemoteAddr()}
 }
 
 // conn returns the socket's connection; nil while the transport is gone.

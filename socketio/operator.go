@@ -117,7 +117,7 @@ func (o *Operator) Emit(event string, args ...any) error {
 func (o *Operator) publication(event string, a *socketio.Args, args []any) *broker.Publication {
 	p := &broker.Publication{Event: event, Except: o.except, Volatile: o.volatile}
 	if o.from != nil {
-		p.Info = o.from.info
+		p.Info = o.from.clientInfo()
 	}
 	var raws []json.RawMessage
 	_ = json.Unmarshal(a.JSON(), &raws)

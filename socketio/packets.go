@@ -89,7 +89,7 @@ func (s *Socket) admitEvent(p socketio.Packet) bool {
 	} else {
 		s.strikes++
 	}
-	strikes, pending := s.strikes, len(s.tasks)
+	strikes, pending := int(s.strikes), len(s.tasks)
 	s.mu.Unlock()
 	if ok && pending < l.MaxPendingEvents {
 		return true

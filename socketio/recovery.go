@@ -80,7 +80,7 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 		srv.recovery.keep(old)
 		return true
 	}
-	c.sockets[old.nsp.name] = old
+	c.put(old)
 	c.mu.Unlock()
 	fresh.state.Store(socketClosed)
 	old.recovered.Store(true)
@@ -95,7 +95,7 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 func (s *Socket) disconnectedSince() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.disconnectedAt
+	return time.Unix(0, s.disconnectedAt)
 }
 
 // canReplayAfter reports whether the log holds every event the socket
@@ -114,7 +114,7 @@ func (s *Socket) replayAfter(c *conn, after uint64) {
 	o := &s.out
 	o.mu.Lock()
 	o.conn = c
-	for i := range o.log.n {
+	for i := range int(o.log.n) {
 		if ev := o.log.at(i); ev.numbered.offset > after {
 			c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
 		}

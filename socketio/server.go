@@ -21,8 +21,8 @@ type Server struct {
 
 	mu   sync.RWMutex
 	nsps map[string]*Namespace
-	// conns maps each Engine.IO session to its connection.
-	conns sync.Map
+	// open counts connections between OnOpen and OnClose.
+	open atomic.Int64
 
 	// recovery keeps sockets whose transport dropped, by private id.
 	recovery recoveryStore
@@ -86,9 +86,7 @@ func (s *Server) Shutdown() {
 func (s *Server) waitClosed(limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		open := false
-		s.conns.Range(func(any, any) bool { open = true; return false })
-		if !open && s.closers.Load() == 0 {
+		if s.open.Load() == 0 && s.closers.Load() == 0 {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/transport/engineio"
 	"golang.org/x/time/rate"
 )
 
@@ -30,11 +31,17 @@ type Socket struct {
 	id  string
 	// pid is the private id a client presents to recover the socket.
 	pid string
-	// ident and info say who the socket is.
-	ident Identity
-	info  *broker.ClientInfo
-	// handshake holds the request the connection started with.
-	handshake handshake
+	// info says who the socket is: its id, user and public info. The hub
+	// and presence are handed &info, which lives as long as the socket.
+	info broker.ClientInfo
+	// channels is the token's channel claim; nil allows any.
+	channels []string
+	// expires is when the token expires (unix nanoseconds); 0 is never.
+	expires int64
+	// req is the request the connection started with; auth the CONNECT
+	// packet's payload.
+	req  *engineio.Request
+	auth json.RawMessage
 	// recovered is true when the socket came back after a dropped transport.
 	recovered atomic.Bool
 
@@ -42,24 +49,27 @@ type Socket struct {
 
 	mu sync.Mutex
 	// rooms are the rooms joined, besides the socket's own id room.
-	rooms map[string]struct{}
+	rooms roomSet
 	// data is what SetContext stored.
 	data any
 	// acks waits for acknowledgements of emits, by id.
-	acks    map[uint64]chan ackReply
-	nextAck uint64
+	acks map[uint64]chan ackReply
+	// nextAck numbers emits that wait for an acknowledgement; strikes
+	// counts events the rate limit refused in a row. (Side by side, 32
+	// bits each: the struct is one per client.)
+	nextAck uint32
+	strikes int32
 	// tasks are events waiting for the socket's handler goroutine;
 	// running is true while that goroutine exists.
 	tasks   []func()
 	running bool
-	// disconnectedAt is when a recoverable socket lost its transport.
-	disconnectedAt time.Time
+	// disconnectedAt is when a recoverable socket lost its transport
+	// (unix nanoseconds).
+	disconnectedAt int64
 	// expiry disconnects the socket when its token expires.
 	expiry *time.Timer
-	// limiter bounds the events the client may send; strikes counts
-	// events it refused in a row.
+	// limiter bounds the events the client may send.
 	limiter *rate.Limiter
-	strikes int
 
 	// roomMu serializes joining and leaving with each other and with
 	// close, across the hub calls they make (which s.mu must not span:
@@ -71,14 +81,6 @@ type Socket struct {
 	out outbox
 }
 
-// handshake is what the connection's first request said.
-type handshake struct {
-	header http.Header
-	url    url.URL
-	remote string
-	auth   json.RawMessage
-}
-
 // ID is the socket's public id, also the name of its own room.
 func (s *Socket) ID() string { return s.id }
 
@@ -86,7 +88,7 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() string { return s.nsp.name }
 
 // User is the authenticated user; empty for anonymous sockets.
-func (s *Socket) User() string { return s.ident.User }
+func (s *Socket) User() string { return s.info.User }
 
 // Recovered reports whether the socket was restored after its transport
 // dropped, with its id, rooms and missed events.
@@ -110,25 +112,40 @@ func (s *Socket) SetContext(v any) {
 }
 
 // RemoteAddr is the client's address.
-func (s *Socket) RemoteAddr() string { return s.handshake.remote }
+func (s *Socket) RemoteAddr() string { return s.req.RemoteAddr() }
 
-// RemoteHeader is the header of the connection's first request.
-func (s *Socket) RemoteHeader() http.Header { return s.handshake.header }
+// RemoteHeader is the header of the connection's first request (less the
+// WebSocket handshake's own: Connection, Upgrade, Sec-WebSocket-*), a new
+// map on every call.
+func (s *Socket) RemoteHeader() http.Header { return s.req.Header() }
 
 // URL is the URL of the connection's first request.
-func (s *Socket) URL() url.URL { return s.handshake.url }
+func (s *Socket) URL() url.URL { return s.req.URL() }
+
+// clientInfo is a copy of info for a publication, which history may keep
+// long after the socket is gone.
+func (s *Socket) clientInfo() *broker.ClientInfo {
+	info := s.info
+	return &info
+}
+
+// identity is who the socket is, as the backend's policy checks take it.
+func (s *Socket) identity() Identity {
+	id := Identity{User: s.info.User, Channels: s.channels, Info: s.info.Info}
+	if s.expires != 0 {
+		id.ExpiresAt = time.Unix(0, s.expires)
+	}
+	return id
+}
 
 // Auth is the auth payload the client sent with CONNECT (JSON; "{}" when
 // none).
-func (s *Socket) Auth() json.RawMessage { return s.handshake.auth }
+func (s *Socket) Auth() json.RawMessage { return s.auth }
 
 // Rooms lists the rooms the socket is in, its own id room first.
 func (s *Socket) Rooms() []string {
 	s.mu.Lock()
-	out := make([]string, 0, len(s.rooms)+1)
-	for r := range s.rooms {
-		out = append(out, r)
-	}
+	out := s.rooms.all()
 	s.mu.Unlock()
 	sort.Strings(out)
 	return append([]string{s.id}, out...)
@@ -141,6 +158,5 @@ func (s *Socket) inRoom(room string) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.rooms[room]
-	return ok
+	return s.rooms.has(room)
 }

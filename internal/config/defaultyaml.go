@@ -149,4 +149,10 @@ log:
   level: ""
   # text or json; empty means text.
   format: ""
+
+# Keep free heap instead of giving it back to the OS once the process goes
+# quiet after a burst (connection storms leave up to twice the live heap
+# mapped). Process-wide: set it when herald is embedded in a process with
+# its own memory policy.
+keep_idle_memory: false
 `

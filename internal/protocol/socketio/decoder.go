@@ -1,5 +1,7 @@
 package socketio
 
+import "math"
+
 // DefaultMaxAttachments is the attachment cap used when none is given. The
 // reference has no cap, but every announced attachment is a frame the
 // server must buffer (up to maxPayload bytes each) before the packet is
@@ -20,17 +22,19 @@ const DefaultMaxAttachments = 10
 //
 // The zero value is ready to use with DefaultMaxAttachments.
 type Decoder struct {
-	maxAttachments int
-	pending        Packet // binary packet waiting for attachments
-	want           int    // attachments still expected by pending
-	lastNS         string // last namespace seen, see intern
+	// maxAttachments and want are 32 bits: a server holds a decoder per
+	// connection, and n is at most maxAttachments.
+	maxAttachments int32
+	want           int32   // attachments still expected by pending
+	pending        *Packet // binary packet waiting for attachments; nil when none, so an idle decoder is small
+	lastNS         string  // last namespace seen, see intern
 }
 
 // NewDecoder returns a decoder that refuses binary packets announcing more
 // than maxAttachments attachments; maxAttachments <= 0 selects
 // DefaultMaxAttachments.
 func NewDecoder(maxAttachments int) *Decoder {
-	return &Decoder{maxAttachments: maxAttachments}
+	return &Decoder{maxAttachments: int32(min(maxAttachments, math.MaxInt32))}
 }
 
 // Add feeds one frame; binary tells whether it was a binary message. It is
@@ -67,7 +71,8 @@ func (d *Decoder) AddText(frame []byte) (p Packet, done bool, err error) {
 		return p, true, nil
 	}
 	p.Attachments = make([][]byte, 0, n)
-	d.pending, d.want = p, n
+	pending := p // not &p: p is the named result the return below resets
+	d.pending, d.want = &pending, int32(n)
 	return Packet{}, false, nil
 }
 
@@ -86,8 +91,8 @@ func (d *Decoder) AddBinary(frame []byte) (p Packet, done bool, err error) {
 	if d.want > 0 {
 		return Packet{}, false, nil
 	}
-	p = d.pending
-	d.pending = Packet{}
+	p = *d.pending
+	d.pending = nil
 	return p, true, nil
 }
 
@@ -96,6 +101,6 @@ func (d *Decoder) Pending() bool { return d.want > 0 }
 
 // Reset drops any partially received binary packet.
 func (d *Decoder) Reset() {
-	d.pending = Packet{}
+	d.pending = nil
 	d.want = 0
 }

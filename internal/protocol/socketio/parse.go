@@ -73,7 +73,7 @@ func (d *Decoder) parseText(s []byte) (p Packet, attachments int, err error) {
 
 // parseAttachments reads the "<n>-" prefix of a binary packet at s[i].
 func (d *Decoder) parseAttachments(s []byte, i int) (n, next int, err error) {
-	limit := d.maxAttachments
+	limit := int(d.maxAttachments)
 	if limit <= 0 {
 		limit = DefaultMaxAttachments
 	}

@@ -36,9 +36,9 @@ func TestHandshakePolling(t *testing.T) {
 	if s.ID() != sid || s.Transport() != "polling" || s.Closed() {
 		t.Errorf("session %q transport %q closed %v", s.ID(), s.Transport(), s.Closed())
 	}
-	u := s.URL()
-	if s.RemoteAddr() == "" || u.Query().Get("EIO") != "4" || s.Header().Get("User-Agent") == "" {
-		t.Errorf("handshake data: addr %q url %v header %v", s.RemoteAddr(), u.String(), s.Header())
+	u := s.Request().URL()
+	if s.RemoteAddr() == "" || u.Query().Get("EIO") != "4" || s.Request().Header().Get("User-Agent") == "" {
+		t.Errorf("handshake data: addr %q url %v header %v", s.RemoteAddr(), u.String(), s.Request().Header())
 	}
 	if ts.srv.Len() != 1 {
 		t.Errorf("Len %d", ts.srv.Len())

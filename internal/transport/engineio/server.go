@@ -190,7 +190,7 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, tra
 
 // newSession builds a session for the handshake request r.
 func (srv *Server) newSession(r *http.Request) *Session {
-	s := &Session{srv: srv, id: newSID(), header: r.Header, url: *r.URL, remote: r.RemoteAddr}
+	s := &Session{srv: srv, id: newSID(), req: newRequest(r)}
 	s.nextPing.Store(srv.now() + int64(srv.cfg.PingInterval))
 	return s
 }

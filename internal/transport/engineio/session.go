@@ -1,8 +1,6 @@
 package engineio
 
 import (
-	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 
@@ -45,11 +43,11 @@ const (
 // Session is one Engine.IO connection, on polling or WebSocket. Its methods
 // are safe for concurrent use.
 type Session struct {
-	srv    *Server
-	id     string
-	header http.Header
-	url    url.URL
-	remote string
+	srv *Server
+	id  string
+	req *Request
+	// value is the Handler's, set in OnOpen (see SetValue).
+	value any
 
 	// state is one of stateOpen, stateClosing, stateClosed. Writes happen
 	// under mu; the atomic lets hot paths check it without the lock.
@@ -78,26 +76,30 @@ type Session struct {
 	closeDelivered bool
 
 	mu sync.Mutex
-	// reason is why the session closed or is closing.
-	reason string
-	// pollReply is the packet type a waiting GET gets when the session
-	// closes under it: close ("1"), or noop ("6") when the client closed.
-	pollReply eio.PacketType
-	// buf is the encoded polling payload waiting for a GET (packets joined
-	// by 0x1e); it doubles as the reference's writeBuffer during an upgrade.
-	buf []byte
-	// poll is the GET waiting for packets, nil when none.
-	poll *pollWait
+	// The flags and pollReply come first, together: a server holds one
+	// session per client, and scattered they would cost 16 bytes of
+	// padding each.
+	//
 	// getActive and postActive detect overlapping requests, which the
 	// protocol forbids (400 and the session closes).
 	getActive, postActive bool
-	// upgrading is the WebSocket probing to take over, nil when none.
-	upgrading *wsPeer
 	// probed is set once the upgrading WebSocket answered "2probe": GETs
 	// are then released with noops so the client can pause polling.
 	probed bool
 	// upgraded is set once the session moved to WebSocket.
 	upgraded bool
+	// pollReply is the packet type a waiting GET gets when the session
+	// closes under it: close ("1"), or noop ("6") when the client closed.
+	pollReply eio.PacketType
+	// reason is why the session closed or is closing.
+	reason string
+	// buf is the encoded polling payload waiting for a GET (packets joined
+	// by 0x1e); it doubles as the reference's writeBuffer during an upgrade.
+	buf []byte
+	// poll is the GET waiting for packets, nil when none.
+	poll *pollWait
+	// upgrading is the WebSocket probing to take over, nil when none.
+	upgrading *wsPeer
 }
 
 // pollWait is a GET parked until its session has something to send.
@@ -123,14 +125,18 @@ func (s *Session) Transport() string {
 }
 
 // RemoteAddr is the address of the client that made the handshake.
-func (s *Session) RemoteAddr() string { return s.remote }
+func (s *Session) RemoteAddr() string { return s.req.RemoteAddr() }
 
-// Header is the handshake request's headers. It is shared, not copied:
-// treat it as read-only.
-func (s *Session) Header() http.Header { return s.header }
+// Request is what the handshake request said.
+func (s *Session) Request() *Request { return s.req }
 
-// URL is the handshake request's URL (path and query).
-func (s *Session) URL() url.URL { return s.url }
+// SetValue stores the Handler's state for the session. Call it in
+// OnOpen: OnMessage and OnClose, which the session runs after OnOpen and
+// never at the same time, see it through Value without a lock.
+func (s *Session) SetValue(v any) { s.value = v }
+
+// Value returns what SetValue stored.
+func (s *Session) Value() any { return s.value }
 
 // Closed reports whether the session has closed or started closing;
 // nothing more can be sent on it.

@@ -77,15 +77,30 @@ type Conn struct {
 	// partialSince: see trackPartial.
 	partialSince atomic.Int64
 
-	// closeCode and closeReason record how the connection is ending.
-	closeCode   int
-	closeReason string
+	// end is how the connection is ending; nil until it starts to. (Kept
+	// out of line: a server holds a Conn per client, and few are closing.)
+	end *ending
+}
+
+// ending is the state of a connection's close.
+type ending struct {
+	// code and reason record how the connection is ending.
+	code   int
+	reason string
 	// peerSentClose is true once the peer's close frame arrived.
 	peerSentClose bool
 	// writeShut is true once the write side has been shut after the close frame.
 	writeShut bool
-	// closeTimer ends a close handshake the peer never finishes.
-	closeTimer *time.Timer
+	// timer ends a close handshake the peer never finishes.
+	timer *time.Timer
+}
+
+// ending returns the connection's close state, creating it; c.mu held.
+func (c *Conn) ending() *ending {
+	if c.end == nil {
+		c.end = &ending{}
+	}
+	return c.end
 }
 
 func newConn(e *Engine, h Handler, remote net.Addr) *Conn {
@@ -225,8 +240,9 @@ func (c *Conn) startClose(sent int, sentReason string, code int, reason string, 
 		c.mu.Unlock()
 		return
 	}
-	c.closeCode, c.closeReason = code, reason
-	c.closeTimer = time.AfterFunc(c.engine.cfg.CloseTimeout, c.abort)
+	e := c.ending()
+	e.code, e.reason = code, reason
+	e.timer = time.AfterFunc(c.engine.cfg.CloseTimeout, c.abort)
 	if farewell != nil {
 		c.queue = append(c.queue, farewell)
 		c.queued += len(farewell)
@@ -238,9 +254,10 @@ func (c *Conn) startClose(sent int, sentReason string, code int, reason string, 
 // peerClosed answers a close frame from the peer.
 func (c *Conn) peerClosed(code int, reason string) {
 	c.mu.Lock()
-	c.peerSentClose = true
+	e := c.ending()
+	e.peerSentClose = true
 	wasOpen := c.state.Load() == stateOpen
-	shut := c.writeShut
+	shut := e.writeShut
 	c.mu.Unlock()
 	if !wasOpen {
 		if shut {
@@ -271,12 +288,13 @@ func (c *Conn) fail(err error) {
 // or ends the connection if the peer already sent its close.
 func (c *Conn) maybeShutWrite() {
 	c.mu.Lock()
-	ready := c.state.Load() == stateClosing && !c.writeShut && !c.writing &&
+	e := c.end // set when closing
+	ready := c.state.Load() == stateClosing && e != nil && !e.writeShut && !c.writing &&
 		len(c.queue) == 0 && c.unsent.Load() == 0
 	if ready {
-		c.writeShut = true
+		e.writeShut = true
 	}
-	peerDone := c.peerSentClose
+	peerDone := e != nil && e.peerSentClose
 	c.mu.Unlock()
 	if !ready {
 		return
@@ -298,8 +316,8 @@ func (c *Conn) abort() {
 // already under way.
 func (c *Conn) abortWith(code int, reason string) {
 	c.mu.Lock()
-	if c.closeCode == 0 {
-		c.closeCode, c.closeReason = code, reason
+	if e := c.ending(); e.code == 0 {
+		e.code, e.reason = code, reason
 	}
 	c.mu.Unlock()
 	c.abort()
@@ -312,12 +330,14 @@ func (c *Conn) onTransportClosed() {
 		c.mu.Unlock()
 		return
 	}
-	if c.closeTimer != nil {
-		c.closeTimer.Stop()
-	}
-	code, reason := c.closeCode, c.closeReason
-	if code == 0 {
-		code = CloseAbnormal
+	code, reason := CloseAbnormal, ""
+	if e := c.end; e != nil {
+		if e.timer != nil {
+			e.timer.Stop()
+		}
+		if e.code != 0 {
+			code, reason = e.code, e.reason
+		}
 	}
 	c.queue, c.queued = nil, 0
 	c.mu.Unlock()
