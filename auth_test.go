@@ -181,3 +181,36 @@ func TestCustomAuthenticatorAndHooks(t *testing.T) {
 		}
 	}
 }
+
+// A slow OnDisconnect holds up nobody else's close: closes are reported
+// from one goroutine for the whole process, and the hook runs off it.
+func TestSlowDisconnectHookDoesNotDelayOtherCloses(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	disconnected := make(chan string, 4)
+	s := startNode(t, testConfig(),
+		WithAuthenticator(func(_ context.Context, tok string) (Credentials, error) {
+			return Credentials{User: tok}, nil
+		}),
+		WithHooks(Hooks{OnDisconnect: func(_ context.Context, e DisconnectEvent) {
+			if e.User == "slow" {
+				<-release
+			}
+			disconnected <- e.User
+		}}))
+	slow := dialWS(t, s.wsURL("token=slow"), nil)
+	slow.ok(map[string]any{"op": "ping"})
+	fast := dialWS(t, s.wsURL("token=fast"), nil)
+	fast.ok(map[string]any{"op": "ping"})
+	slow.conn.Close()
+	time.Sleep(100 * time.Millisecond) // slow's hook is now waiting
+	fast.conn.Close()
+	select {
+	case u := <-disconnected:
+		if u != "fast" {
+			t.Fatalf("%s's disconnect came first", u)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a slow OnDisconnect hook held up another connection's close")
+	}
+}

@@ -87,7 +87,14 @@ func (n *Node) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.conn = conn
 	c.counted = true
+	n.windingDown.Add(1) // until closed has run
 	n.metrics.connectionsAccepted.WithLabelValues("websocket").Inc()
+	if n.closing.Load() {
+		// Admitted just before Shutdown began, upgraded after it closed
+		// every connection: this one must not keep Shutdown waiting.
+		c.close(websocket.CloseGoingAway, "server shutting down")
+		return
+	}
 	c.start(r.Context(), token)
 }
 
@@ -203,6 +210,16 @@ func (c *wsClient) Farewell(code int, reason string) []byte {
 
 // OnClose implements websocket.Handler.
 func (c *wsClient) OnClose(_ *websocket.Conn, code int, reason string) {
+	// The transport reports closes from one goroutine for the whole
+	// process; c.mu may be held by a slow hook on the command goroutine,
+	// and OnDisconnect is the application's. Neither may hold up the next
+	// connection's close.
+	go c.closed(code, reason)
+}
+
+// closed takes an ended connection out of the hub and tells the
+// application.
+func (c *wsClient) closed(code int, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == stateClosed || c.conn == nil {
@@ -212,6 +229,7 @@ func (c *wsClient) OnClose(_ *websocket.Conn, code int, reason string) {
 	wasConnected := c.state == stateConnected
 	c.state = stateClosed
 	n := c.node
+	defer n.windingDown.Add(-1)
 	if c.timer != nil {
 		c.timer.Stop()
 	}

@@ -65,13 +65,13 @@ type Config struct {
 	// Log sets the server log.
 	Log LogConfig `yaml:"log"`
 
-	// KeepIdleMemory turns off giving free heap back to the OS when the
-	// process goes quiet after a burst (a connection storm, a reconnect
-	// wave). Go keeps up to twice the live heap otherwise; herald releases
-	// it with one collection per burst, once allocation has all but
-	// stopped. It is process-wide: set this when herald is embedded in a
-	// process that manages its own memory.
-	KeepIdleMemory bool `yaml:"keep_idle_memory"`
+	// ReleaseIdleMemory gives free heap back to the OS when the process
+	// goes quiet after a burst (a connection storm, a reconnect wave): Go
+	// otherwise keeps up to twice the live heap mapped. It costs one
+	// collection per burst, once allocation has all but stopped. It acts
+	// on the whole process, so it is off for an embedding program unless
+	// set; DefaultConfig, and so `herald serve`, turns it on.
+	ReleaseIdleMemory bool `yaml:"release_idle_memory"`
 }
 
 // SocketIOConfig sets the Socket.IO server. Zero values mean the defaults
@@ -201,9 +201,10 @@ type ChannelPolicy struct {
 // namespace.
 func DefaultConfig() Config {
 	return Config{
-		Addr:           ":8080",
-		AllowAnonymous: true,
-		DefaultChannel: ChannelPolicy{Subscribe: AccessAnyone, Publish: AccessNobody},
+		Addr:              ":8080",
+		AllowAnonymous:    true,
+		ReleaseIdleMemory: true,
+		DefaultChannel:    ChannelPolicy{Subscribe: AccessAnyone, Publish: AccessNobody},
 		Namespaces: map[string]ChannelPolicy{
 			"chat": {Subscribe: AccessAnyone, Publish: AccessSubscribers, Presence: true,
 				JoinLeave: true, HistorySize: 100, HistoryTTL: time.Hour},

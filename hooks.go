@@ -59,9 +59,11 @@ type DisconnectEvent struct {
 
 // Hooks let an application take part in a connection's life. A hook that
 // returns an error refuses the action, and the client is told the error
-// text. Hooks run on the connection's own command goroutine (never on the
-// poller that reads many connections), so a slow hook delays only that
-// client's commands.
+// text. OnConnect, OnSubscribe and OnPublish run on the connection's own
+// command goroutine (never on the poller that reads many connections), so
+// a slow hook delays only that client's commands; OnDisconnect runs on a
+// goroutine of its own once the connection is gone. For Socket.IO
+// sockets too, no hook runs on the poller.
 type Hooks struct {
 	// OnConnect may refuse a connection (close 4005).
 	OnConnect func(ctx context.Context, e ConnectEvent) error
@@ -71,6 +73,9 @@ type Hooks struct {
 	// OnPublish may refuse a client publication (error 403), after the
 	// channel policy allowed it.
 	OnPublish func(ctx context.Context, e PublishEvent) error
-	// OnDisconnect is told when a connection has ended.
+	// OnDisconnect is told when a connection has ended. Calls for
+	// different connections may run at once and in any order: a user's
+	// old connection may be reported after a new one of theirs connected.
+	// Shutdown waits for the calls under way, until its context ends.
 	OnDisconnect func(ctx context.Context, e DisconnectEvent)
 }

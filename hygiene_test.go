@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,5 +266,24 @@ func TestGracefulShutdownSends1001(t *testing.T) {
 	}
 	if _, resp, err := websocket.DefaultDialer.Dial(s.wsURL(""), nil); err == nil || resp.StatusCode != 503 {
 		t.Fatal("new connections accepted after shutdown")
+	}
+}
+
+// Shutdown returns only once every connection's close has run to the
+// end, the application's OnDisconnect included.
+func TestShutdownWaitsForDisconnectHooks(t *testing.T) {
+	var done atomic.Int32
+	s := startNode(t, testConfig(), WithHooks(Hooks{OnDisconnect: func(context.Context, DisconnectEvent) {
+		time.Sleep(50 * time.Millisecond)
+		done.Add(1)
+	}}))
+	for range 3 {
+		dialWS(t, s.wsURL(""), nil).ok(map[string]any{"op": "ping"})
+	}
+	if err := s.node.Shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if n := done.Load(); n != 3 {
+		t.Fatalf("%d of 3 OnDisconnect calls done when Shutdown returned", n)
 	}
 }

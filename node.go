@@ -51,6 +51,11 @@ type Node struct {
 	conns atomic.Int64
 	// closing is set once Shutdown starts.
 	closing atomic.Bool
+	// windingDown counts herald-protocol connections whose close has not
+	// finished (unsubscribing, presence, OnDisconnect), so Shutdown can
+	// wait for them: the transport forgets a connection before it reports
+	// the close, and the close runs on a goroutine of its own.
+	windingDown atomic.Int64
 	// rates are per-second figures for /stats.
 	rates rates
 	// stop ends the node's background goroutines.
@@ -108,7 +113,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	n.metrics = newMetrics(n, n.registry)
 	n.setupSocketIO()
 	go n.sampleRates(n.stop)
-	if !n.cfg.KeepIdleMemory {
+	if n.cfg.ReleaseIdleMemory {
 		n.stopReducer = memory.Start(n.log)
 	}
 	return n, nil
@@ -150,9 +155,12 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	defer cancel()
 	n.engine.CloseAll(websocket.CloseGoingAway, "server shutting down")
 	if n.sio != nil {
-		n.sio.Shutdown()
+		n.sio.Shutdown(ctx)
 	}
 	err := errors.Join(n.engine.Drain(ctx), n.sioEngine.Drain(ctx))
+	if werr := n.waitWoundDown(ctx); err == nil {
+		err = werr
+	}
 	close(n.stop)
 	n.engine.Stop()
 	n.sioEngine.Stop()
@@ -162,6 +170,21 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		n.stopReducer()
 	}
 	return err
+}
+
+// waitWoundDown waits until every herald-protocol connection has finished
+// closing, OnDisconnect included, or ctx is done.
+func (n *Node) waitWoundDown(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for n.windingDown.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // nextClientID returns a connection id unique in the cluster.

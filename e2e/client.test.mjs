@@ -40,6 +40,47 @@ before(async () => {
       };
       return log;
     };
+    // A WebSocket that keeps every instance in window.sockets (so a test
+    // can cut one) and, while window.holdReply is set, holds the next
+    // subscribe reply until a publication has arrived, then delivers it
+    // with that publication's position: the server subscribes, then reads
+    // the stream's position for its reply, so a publication can overtake
+    // the reply and be counted by it; this makes that race certain.
+    window.HoldingSocket = class extends WebSocket {
+      constructor(u) { super(u); window.sockets = [...(window.sockets || []), this]; }
+      set onmessage(fn) {
+        let held = null;
+        super.onmessage = fn && ((e) => {
+          const lines = String(e.data).split('\n');
+          const reply = lines.find((l) => l.includes('"result":{"channel"'));
+          const pub = lines.find((l) => l.includes('"type":"publication"'));
+          if (window.holdReply && reply && !pub && !held) { held = e.data; window.holdReply = false; return; }
+          fn(e);
+          if (held && pub) {
+            const p = JSON.parse(pub);
+            const r = JSON.parse(held);
+            Object.assign(r.result, { offset: p.offset, epoch: p.epoch });
+            held = null;
+            fn(new MessageEvent('message', { data: JSON.stringify(r) }));
+          }
+        });
+      }
+      get onmessage() { return super.onmessage; }
+    };
+    // A client subscribed to channel with recover: 'history', which does
+    // not reconnect by itself (a test calls reconnect), and what it got.
+    window.historyClient = async (channel) => {
+      const h = new H.Herald({ WebSocket: HoldingSocket, minDelay: 60000, maxDelay: 60000 });
+      const c = { h, log: record(h), pubs: [], subscribed: [] };
+      h.subscribe(channel, {
+        publication: (p) => c.pubs.push({ offset: p.offset, text: p.data.text, recovered: !!p.recovered }),
+        subscribed: (e) => c.subscribed.push(e),
+        recover: 'history',
+      });
+      h.connect();
+      await h.getSubscription(channel).ready();
+      return c;
+    };
   });
 });
 after(async () => {
@@ -184,17 +225,7 @@ describe('herald.js', () => {
   test('after a dropped connection it resubscribes and recovers what it missed from history, in order', async () => {
     const channel = `chat:${unique('recover')}`;
     await page.evaluate(async (channel) => {
-      // Keep hold of the sockets so the test can cut one.
-      class Socket extends WebSocket { constructor(u) { super(u); window.sockets = [...(window.sockets || []), this]; } }
-      const h = new H.Herald({ WebSocket: Socket, minDelay: 60000, maxDelay: 60000 });
-      window.rec = { h, log: record(h), pubs: [], subscribed: [] };
-      h.subscribe(channel, {
-        publication: (p) => rec.pubs.push({ offset: p.offset, text: p.data.text, recovered: !!p.recovered }),
-        subscribed: (e) => rec.subscribed.push(e),
-        recover: 'history',
-      });
-      h.connect();
-      await h.getSubscription(channel).ready();
+      window.rec = await historyClient(channel);
     }, channel);
     const publish = async (text) => {
       const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
@@ -236,16 +267,7 @@ describe('herald.js', () => {
   test('a channel first published to while the client was away is recovered from its start', async () => {
     const channel = `chat:${unique('fresh')}`;
     await page.evaluate(async (channel) => {
-      class Socket extends WebSocket { constructor(u) { super(u); window.sockets = [...(window.sockets || []), this]; } }
-      const h = new H.Herald({ WebSocket: Socket, minDelay: 60000, maxDelay: 60000 });
-      window.fresh = { h, log: record(h), pubs: [], subscribed: [] };
-      h.subscribe(channel, {
-        publication: (p) => fresh.pubs.push({ offset: p.offset, text: p.data.text, recovered: !!p.recovered }),
-        subscribed: (e) => fresh.subscribed.push(e),
-        recover: 'history',
-      });
-      h.connect();
-      await h.getSubscription(channel).ready();
+      window.fresh = await historyClient(channel);
       sockets.at(-1).close(4000, 'test cut');
       await fresh.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
     }, channel);
@@ -267,6 +289,66 @@ describe('herald.js', () => {
       { offset: 1, text: 'missed 1', recovered: true },
       { offset: 2, text: 'missed 2', recovered: true },
     ]);
+  });
+
+  test('publications that arrive before the subscribe reply reach the application, even ones the reply counts', async () => {
+    const channel = `chat:${unique('early')}`;
+    await page.evaluate(async (channel) => {
+      window.holdReply = true;
+      const h = new H.Herald({ WebSocket: HoldingSocket });
+      window.early = { h, pubs: [], subscribed: [] };
+      h.subscribe(channel, {
+        publication: (p) => early.pubs.push(p.data.text),
+        subscribed: (e) => early.subscribed.push(e),
+      });
+      h.connect();
+      await new Promise((r) => h.on('connected', r));
+    }, channel);
+    const r1 = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text: 'first' } });
+    assert.equal(r1.status, 200, r1.text);
+    await page.waitForFunction(() => early.subscribed.length === 1);
+    const r2 = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text: 'second' } });
+    assert.equal(r2.status, 200, r2.text);
+    const got = await page.waitForFunction(() => early.pubs.length >= 2 && early).then((h) => h.jsonValue());
+    await page.evaluate(() => early.h.disconnect());
+    assert.equal(got.subscribed[0].offset, 1, 'the reply counted the publication that overtook it');
+    assert.deepEqual(got.pubs, ['first', 'second']);
+  });
+
+  test('when recovery fails, publications that overtook the resubscribe reply still reach the application', async () => {
+    const channel = `chat:${unique('overtake')}`;
+    await page.evaluate(async (channel) => {
+      const h = new H.Herald({ WebSocket: HoldingSocket, minDelay: 60000, maxDelay: 60000 });
+      window.ot = { h, log: record(h), pubs: [], subscribed: [] };
+      h.subscribe(channel, {
+        publication: (p) => ot.pubs.push(p.data.text),
+        subscribed: (e) => ot.subscribed.push(e),
+        recover: () => false, // the application cannot fill the gap
+      });
+      h.connect();
+      await h.getSubscription(channel).ready();
+    }, channel);
+    const publish = async (text) => {
+      const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
+      assert.equal(r.status, 200, r.text);
+    };
+    await publish('live 1');
+    await page.waitForFunction(() => ot.pubs.length === 1);
+    await page.evaluate(async () => {
+      sockets.at(-1).close(4000, 'test cut');
+      await ot.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
+      window.holdReply = true;
+      ot.h.reconnect();
+      await ot.log.until((e) => e.ev === 'connected' && ot.log.filter((x) => x.ev === 'connected').length === 2);
+    });
+    await publish('overtaking 2');
+    await page.waitForFunction(() => ot.subscribed.length === 2);
+    await publish('live 3');
+    const got = await page.waitForFunction(() => ot.pubs.length >= 3 && ot).then((h) => h.jsonValue());
+    await page.evaluate(() => ot.h.disconnect());
+    assert.equal(got.subscribed[1].offset, 2, 'the reply counted the publication that overtook it');
+    assert.equal(got.subscribed[1].recovered, false);
+    assert.deepEqual(got.pubs, ['live 1', 'overtaking 2', 'live 3']);
   });
 
   test('backoff doubles from minDelay up to maxDelay, with jitter', async () => {

@@ -23,7 +23,7 @@ type node struct {
 
 const apiKey = "k"
 
-func startNode(t *testing.T, mutate func(*herald.Config)) *node {
+func startNode(t *testing.T, mutate func(*herald.Config), opts ...herald.Option) *node {
 	t.Helper()
 	cfg := herald.Config{
 		APIKey: apiKey, TokenSecret: "s", AllowAnonymous: true,
@@ -36,7 +36,7 @@ func startNode(t *testing.T, mutate func(*herald.Config)) *node {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	n, err := herald.New(cfg)
+	n, err := herald.New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,4 +287,12 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// waitJoined waits until a socket of namespace / is in room: the
+// reference server answers CONNECT before OnConnect runs, so a join made
+// there may still be under way when the client hears it is connected.
+func waitJoined(t *testing.T, n *node, room string) {
+	t.Helper()
+	waitUntil(t, "joined "+room, func() bool { return n.SocketIO().RoomLen("/", room) > 0 })
 }

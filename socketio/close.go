@@ -95,6 +95,7 @@ func (s *Socket) close(reason string) {
 	s.out.mu.Lock()
 	s.out.conn = nil // flushed stays: what was queued still leaves
 	s.out.log.reset()
+	s.out.pinned = false
 	s.out.mu.Unlock()
 	s.srv.recovery.drop(s)
 	s.stopExpiry()
@@ -116,9 +117,17 @@ func (s *Socket) notifyDisconnect(reason string) {
 	s.nsp.mu.RLock()
 	f := s.nsp.onDisconnect
 	s.nsp.mu.RUnlock()
-	if f != nil {
-		s.run(func() { f(s, reason) })
+	s.mu.Lock()
+	if s.restoring {
+		// A restore under way has not told the application the socket
+		// is back: its close must not be told either.
+		s.restoring = false
+		s.mu.Unlock()
+		return
 	}
+	start := f != nil && s.queueLocked(func() { f(s, reason) })
+	s.mu.Unlock()
+	s.startLoop(start)
 }
 
 // failAcks ends every acknowledgement still awaited.

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -170,11 +171,20 @@ func (c *conn) forget(so *Socket) {
 	c.mu.Lock()
 	for i, s := range c.sockets {
 		if s == so {
-			c.sockets = append(c.sockets[:i], c.sockets[i+1:]...)
+			c.sockets = slices.Delete(c.sockets, i, i+1) // zeroes the freed slot
 			break
 		}
 	}
 	c.mu.Unlock()
+}
+
+// isClosed reports whether the connection has ended. A socket may ask
+// holding its outbox lock (outbox, then conn: the order a close from
+// inside a send takes them).
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // joined stops the connect timer once a namespace is joined.

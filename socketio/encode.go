@@ -15,8 +15,10 @@ import (
 type encodedEvent struct {
 	// text is the Socket.IO packet (`42/chat,["ev",…]`).
 	text []byte
-	// frame is "4"+text as a WebSocket text frame.
-	frame []byte
+	// frame is "4"+text as a WebSocket text frame, built the first time a
+	// socket is sent the event without an offset (see plainFrame).
+	frame     []byte
+	frameOnce sync.Once
 	// bins are the binary attachments, and binFrames the same as
 	// WebSocket binary frames.
 	bins, binFrames [][]byte
@@ -62,11 +64,18 @@ func (srv *Server) number(ev *encodedEvent) {
 
 func newEncodedEvent(text []byte, bins [][]byte, volatile bool) *encodedEvent {
 	ev := &encodedEvent{text: text, bins: bins, volatile: volatile, replayable: !volatile}
-	ev.frame = websocket.TextFrame(append([]byte{'4'}, text...))
 	for _, b := range bins {
 		ev.binFrames = append(ev.binFrames, websocket.BinaryFrame(b))
 	}
 	return ev
+}
+
+// plainFrame returns the event's WebSocket frame without a recovery
+// offset. With recovery on, the events it numbers never need one, so it is
+// built on first use only.
+func (ev *encodedEvent) plainFrame() []byte {
+	ev.frameOnce.Do(func() { ev.frame = websocket.TextFrame(append([]byte{'4'}, ev.text...)) })
+	return ev.frame
 }
 
 // withOffset returns the packet text with a recovery offset as its last

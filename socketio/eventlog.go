@@ -7,19 +7,29 @@ package socketio
 type eventLog struct {
 	buf []*encodedEvent
 	// head is the index of the oldest event and n the count; 32 bits as
-	// the ring never exceeds recovery_events.
+	// the ring holds at most recovery_events, or what a recovery pinned.
 	head, n int32
 }
 
-// push appends ev; a full log at capacity first drops its oldest event, which
-// it returns.
-func (l *eventLog) push(ev *encodedEvent, capacity int) (dropped *encodedEvent) {
-	if int(l.n) == len(l.buf) {
-		if len(l.buf) < capacity {
-			l.grow(min(capacity, max(4, 2*len(l.buf))))
-		} else {
+// push appends ev. At capacity it first drops the oldest events, and
+// returns the newest of those dropped; with keepAll (while a client
+// recovers) it grows past capacity instead. A ring left oversized by
+// keepAll shrinks back once it is within capacity again.
+func (l *eventLog) push(ev *encodedEvent, capacity int, keepAll bool) (dropped *encodedEvent) {
+	if !keepAll {
+		for l.n > 0 && int(l.n) >= capacity {
 			dropped = l.dropOldest()
 		}
+		if len(l.buf) > capacity {
+			l.grow(capacity)
+		}
+	}
+	if int(l.n) == len(l.buf) {
+		size := max(4, 2*len(l.buf))
+		if !keepAll {
+			size = min(capacity, size)
+		}
+		l.grow(size)
 	}
 	l.buf[int(l.head+l.n)%len(l.buf)] = ev
 	l.n++

@@ -1,6 +1,9 @@
 package socketio
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestEventLogKeepsTheNewestInOrder(t *testing.T) {
 	var l eventLog
@@ -10,7 +13,7 @@ func TestEventLogKeepsTheNewestInOrder(t *testing.T) {
 		evs[i].numbered.offset = uint64(i + 1)
 	}
 	for i, ev := range evs {
-		dropped := l.push(ev, 6)
+		dropped := l.push(ev, 6, false)
 		switch {
 		case i < 6 && dropped != nil:
 			t.Fatalf("push %d dropped %d before the log was full", i, dropped.numbered.offset)
@@ -37,8 +40,61 @@ func TestEventLogKeepsTheNewestInOrder(t *testing.T) {
 
 func TestEventLogStartsSmall(t *testing.T) {
 	var l eventLog
-	l.push(&encodedEvent{}, 1000)
+	l.push(&encodedEvent{}, 1000, false)
 	if len(l.buf) > 4 {
 		t.Fatalf("one event took a ring of %d", len(l.buf))
+	}
+}
+
+func numberedAt(offset uint64, at time.Time) *encodedEvent {
+	ev := &encodedEvent{}
+	ev.numbered.offset, ev.numbered.at = offset, at
+	return ev
+}
+
+// The log drops events older than the window as new ones come, and by
+// trimBefore for a quiet socket; pinned, it drops nothing, even past its
+// capacity.
+func TestOutboxTrimsByAgeUnlessPinned(t *testing.T) {
+	t0 := time.Now()
+	var o outbox
+	o.remember(numberedAt(1, t0), 3, time.Minute)
+	o.remember(numberedAt(2, t0.Add(30*time.Second)), 3, time.Minute)
+	o.remember(numberedAt(3, t0.Add(61*time.Second)), 3, time.Minute) // event 1 is now past the window
+	if o.log.n != 2 || o.trimmed != 1 || o.last() != 3 {
+		t.Fatalf("n %d trimmed %d last %d, want 2, 1, 3", o.log.n, o.trimmed, o.last())
+	}
+	o.trimBefore(t0.Add(62 * time.Second)) // quiet: what trimLogs does
+	if o.log.n != 0 || o.trimmed != 3 {
+		t.Fatalf("after trimBefore: n %d trimmed %d", o.log.n, o.trimmed)
+	}
+	o.pinned = true
+	for i := uint64(4); i <= 10; i++ {
+		o.remember(numberedAt(i, t0.Add(time.Hour)), 3, time.Minute)
+	}
+	if o.log.n != 7 || o.trimmed != 3 {
+		t.Fatalf("pinned: n %d trimmed %d, want all 7 kept", o.log.n, o.trimmed)
+	}
+	// Unpinned, the next event brings the log back to its cap, ring too.
+	o.pinned = false
+	o.remember(numberedAt(11, t0.Add(time.Hour)), 3, time.Minute)
+	if o.log.n != 3 || len(o.log.buf) != 3 || o.trimmed != 8 || o.log.oldest().numbered.offset != 9 {
+		t.Fatalf("unpinned: n %d ring %d trimmed %d, want 3, 3, 8", o.log.n, len(o.log.buf), o.trimmed)
+	}
+}
+
+// Pinned, the ring grows by doubling, not one slot per event.
+func TestPinnedLogGrowsGeometrically(t *testing.T) {
+	var l eventLog
+	grows := 0
+	for range 1000 {
+		size := len(l.buf)
+		l.push(&encodedEvent{}, 3, true)
+		if len(l.buf) != size {
+			grows++
+		}
+	}
+	if l.n != 1000 || grows > 10 {
+		t.Fatalf("n %d after %d reallocations", l.n, grows)
 	}
 }

@@ -143,3 +143,20 @@ func TestShutdownRunsOnDisconnectBeforeReturning(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdownStopsWaitingForOnDisconnectWhenItsContextEnds(t *testing.T) {
+	n := startNode(t, nil)
+	release := make(chan struct{})
+	defer close(release)
+	n.SocketIO().OnDisconnect("/", func(*sio.Socket, string) { <-release })
+	dialSIO(t, n, "").mustConnect("/", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	returned := make(chan error, 1)
+	go func() { returned <- n.Shutdown(ctx) }()
+	select {
+	case <-returned:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Shutdown kept waiting for a stuck OnDisconnect after its context ended")
+	}
+}

@@ -17,12 +17,13 @@ type outbox struct {
 	// writes it even if the socket has since let go of it (a DISCONNECT
 	// must still leave after the socket closes).
 	flushed *conn
-	// last is the offset of the newest event logged, trimmed that of the
-	// newest event the log let go of: the log holds every event the
-	// socket was sent after trimmed.
-	last, trimmed uint64
+	// trimmed is the offset of the newest event the log let go of: the
+	// log holds every event the socket was sent after it.
+	trimmed uint64
 	// log holds recent events, oldest first; only with recovery on.
 	log eventLog
+	// pinned keeps the log whole while a client recovers (see pinLogAfter).
+	pinned bool
 }
 
 // send queues ev for the socket and reports whether a flush is needed.
@@ -49,19 +50,33 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 	if recover {
 		return c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
 	}
-	return c.enqueue(ev.text, ev.frame, ev)
+	return c.enqueue(ev.text, ev.plainFrame(), ev)
 }
 
 // remember logs ev, first dropping the events older than the recovery
-// window; the log's cap drops the oldest beyond maxEvents.
+// window and the oldest beyond maxEvents; while pinned it drops nothing.
 func (o *outbox) remember(ev *encodedEvent, maxEvents int, window time.Duration) {
-	for old := o.log.oldest(); old != nil && ev.numbered.at.Sub(old.numbered.at) > window; old = o.log.oldest() {
-		o.trimmed = o.log.dropOldest().numbered.offset
+	if !o.pinned {
+		o.trimBefore(ev.numbered.at.Add(-window))
 	}
-	if dropped := o.log.push(ev, maxEvents); dropped != nil {
+	if dropped := o.log.push(ev, maxEvents, o.pinned); dropped != nil {
 		o.trimmed = dropped.numbered.offset
 	}
-	o.last = ev.numbered.offset
+}
+
+// last is the offset of the newest event logged.
+func (o *outbox) last() uint64 {
+	if o.log.n == 0 {
+		return o.trimmed // every event logged has been let go of
+	}
+	return o.log.at(int(o.log.n) - 1).numbered.offset
+}
+
+// trimBefore drops the logged events numbered before t.
+func (o *outbox) trimBefore(t time.Time) {
+	for old := o.log.oldest(); old != nil && old.numbered.at.Before(t); old = o.log.oldest() {
+		o.trimmed = o.log.dropOldest().numbered.offset
+	}
 }
 
 // flush writes what send queued.

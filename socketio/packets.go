@@ -100,7 +100,10 @@ func (s *Socket) admitEvent(p socketio.Packet) bool {
 		return false
 	}
 	if p.HasID {
-		s.sendAck(p.ID, []any{map[string]string{"error": fmt.Sprintf("rate limit exceeded: at most %g events per second", l.EventRate)}})
+		// On the handler goroutine: after the acks of the events before
+		// it, and never holding up the reader should the hub's queue be full.
+		refusal := []any{map[string]string{"error": fmt.Sprintf("rate limit exceeded: at most %g events per second", l.EventRate)}}
+		s.run(func() { s.sendAck(p.ID, refusal) })
 	}
 	return false
 }
@@ -109,15 +112,27 @@ func (s *Socket) admitEvent(p socketio.Packet) bool {
 // a socket with nothing to do has no goroutine.
 func (s *Socket) run(f func()) {
 	s.mu.Lock()
+	start := s.queueLocked(f)
+	s.mu.Unlock()
+	s.startLoop(start)
+}
+
+// queueLocked appends f to the tasks and reports whether the handler
+// goroutine must be started; s.mu held.
+func (s *Socket) queueLocked(f func()) bool {
 	s.tasks = append(s.tasks, f)
 	if s.running {
-		s.mu.Unlock()
-		return
+		return false
 	}
 	s.running = true
-	s.mu.Unlock()
-	s.srv.closers.Add(1)
-	go s.loop()
+	return true
+}
+
+func (s *Socket) startLoop(start bool) {
+	if start {
+		s.srv.closers.Add(1)
+		go s.loop()
+	}
 }
 
 func (s *Socket) loop() {

@@ -66,30 +66,66 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 		return false
 	}
 	after, err := strconv.ParseUint(offset, 36, 64)
-	if err != nil || !old.canReplayAfter(after) || time.Since(old.disconnectedSince()) > srv.cfg.RecoveryWindow {
+	if err != nil || old.tokenExpired() || time.Since(old.disconnectedSince()) > srv.cfg.RecoveryWindow ||
+		!old.pinLogAfter(after) {
 		old.close("transport close") // cannot recover: the socket ends for good
 		return false
 	}
+	// The log now keeps every event after offset until replayAfter, however
+	// long the application's hook takes and however many events arrive.
 	if err := srv.backend.Connected(context.Background(), old.describe()); err != nil {
 		old.close("transport close")
 		return false
 	}
+	old.setRestoring(true)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		srv.recovery.keep(old)
+		old.setRestoring(false)
+		old.unpinLog()
+		srv.backend.Disconnected(context.Background(), old.describe(), "transport close")
+		if srv.closing.Load() {
+			old.close("server shutting down") // no node left to recover with
+		} else {
+			srv.recovery.keep(old)
+		}
 		return true
 	}
+	// Connected before c.mu is let go: from here on, a close of c finds
+	// the socket on it, connected, and winds it down as any other.
 	c.put(old)
-	c.mu.Unlock()
 	fresh.state.Store(socketClosed)
 	old.recovered.Store(true)
 	old.state.Store(socketConnected)
+	c.mu.Unlock()
 	c.joined()
 	c.sendPacket(socketioConnect(old))
-	old.replayAfter(c, after)
-	old.run(old.onConnect)
+	if !old.replayAfter(c, after) {
+		old.settleRestore() // c closed meanwhile, and its close has the socket
+		return true
+	}
+	old.stopExpiry() // the token's timer fired, or not, while the socket was away
+	old.armExpiry()
+	old.settleRestore()
 	return true
+}
+
+func (s *Socket) setRestoring(v bool) {
+	s.mu.Lock()
+	s.restoring = v
+	s.mu.Unlock()
+}
+
+// settleRestore queues OnConnect for a restored socket, unless the close
+// of its new connection got there first (notifyDisconnect): then the
+// application hears of neither. Queued in the same step that settles it,
+// OnConnect always precedes the notice of any later close.
+func (s *Socket) settleRestore() {
+	s.mu.Lock()
+	start := s.restoring && s.queueLocked(s.onConnect)
+	s.restoring = false
+	s.mu.Unlock()
+	s.startLoop(start)
 }
 
 func (s *Socket) disconnectedSince() time.Time {
@@ -98,21 +134,42 @@ func (s *Socket) disconnectedSince() time.Time {
 	return time.Unix(0, s.disconnectedAt)
 }
 
-// canReplayAfter reports whether the log holds every event the socket
-// was sent after offset, and offset is one the socket could have been
-// given.
-func (s *Socket) canReplayAfter(after uint64) bool {
+// pinLogAfter reports whether the log holds every event the socket was
+// sent after offset, and offset is one the socket could have been given.
+// If so it pins the log: nothing is trimmed from it until replayAfter or
+// unpinLog.
+func (s *Socket) pinLogAfter(after uint64) bool {
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return after >= o.trimmed && after <= o.last
+	o.pinned = after >= o.trimmed && after <= o.last()
+	return o.pinned
+}
+
+func (s *Socket) unpinLog() {
+	s.out.mu.Lock()
+	s.out.pinned = false
+	s.out.mu.Unlock()
+}
+
+// tokenExpired reports whether the socket's token expired while it was
+// away: such a socket is not given back.
+func (s *Socket) tokenExpired() bool {
+	return s.expires != 0 && time.Now().UnixNano() >= s.expires
 }
 
 // replayAfter attaches the socket to c and queues the logged events after
-// offset, with their offsets, before anything newer.
-func (s *Socket) replayAfter(c *conn, after uint64) {
+// offset, with their offsets, before anything newer; it unpins the log.
+// It attaches nothing and reports false once c has closed: c's close
+// then winds the socket down, and must not find it on a dead connection.
+func (s *Socket) replayAfter(c *conn, after uint64) bool {
 	o := &s.out
 	o.mu.Lock()
+	o.pinned = false
+	if c.isClosed() {
+		o.mu.Unlock()
+		return false
+	}
 	o.conn = c
 	for i := range int(o.log.n) {
 		if ev := o.log.at(i); ev.numbered.offset > after {
@@ -121,6 +178,7 @@ func (s *Socket) replayAfter(c *conn, after uint64) {
 	}
 	o.mu.Unlock()
 	c.sess.Flush()
+	return true
 }
 
 // expireLoop ends kept sockets whose window has passed.
@@ -130,6 +188,7 @@ func (srv *Server) expireLoop() {
 	}
 	t := time.NewTicker(min(srv.cfg.RecoveryWindow/4, time.Second))
 	defer t.Stop()
+	lastTrim := time.Now()
 	for {
 		select {
 		case <-srv.done:
@@ -138,6 +197,36 @@ func (srv *Server) expireLoop() {
 			for _, s := range srv.recovery.expired(now, srv.cfg.RecoveryWindow) {
 				s.close("transport close")
 			}
+			if now.Sub(lastTrim) >= srv.cfg.RecoveryWindow/4 {
+				srv.trimLogs(now.Add(-srv.cfg.RecoveryWindow))
+				lastTrim = now
+			}
+		}
+	}
+}
+
+// trimLogs drops logged events older than cutoff from every socket. A log
+// is otherwise trimmed only when the next event arrives, and a socket
+// that has gone quiet would keep its last events (a welcome emit, say)
+// for as long as it stays connected.
+func (srv *Server) trimLogs(cutoff time.Time) {
+	srv.mu.RLock()
+	nsps := make([]*Namespace, 0, len(srv.nsps))
+	for _, n := range srv.nsps {
+		nsps = append(nsps, n)
+	}
+	srv.mu.RUnlock()
+	for _, n := range nsps {
+		for _, s := range n.allSockets() {
+			o := &s.out
+			o.mu.Lock()
+			if !o.pinned {
+				o.trimBefore(cutoff)
+				if o.log.n == 0 {
+					o.log.reset() // let go of the ring too
+				}
+			}
+			o.mu.Unlock()
 		}
 	}
 }

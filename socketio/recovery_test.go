@@ -1,12 +1,15 @@
 package socketio_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/protocol/socketio"
 	sio "github.com/heraldhq/herald/socketio"
 )
@@ -21,12 +24,14 @@ func TestConnectionStateRecovery(t *testing.T) {
 	n := startNode(t, nil)
 	recovered := make(chan bool, 2)
 	n.SocketIO().OnConnect("/", func(s *sio.Socket) error {
-		recovered <- s.Recovered()
-		if !s.Recovered() {
-			s.SetContext("kept")
-			return s.Join("news")
+		if s.Recovered() {
+			recovered <- true
+			return nil
 		}
-		return nil
+		s.SetContext("kept")
+		err := s.Join("news") // before the test publishes to it
+		recovered <- false
+		return err
 	})
 	c := dialSIO(t, n, "")
 	p := c.connect("/", nil)
@@ -120,19 +125,25 @@ func TestRecoveryCanBeTurnedOff(t *testing.T) {
 // A socket that missed more events than recovery_events keeps cannot be
 // recovered: the client would silently lose the oldest.
 func TestRecoveryFailsOnceTheLogDroppedAMissedEvent(t *testing.T) {
-	n := startNode(t, func(c *herald.Config) { c.SocketIO.RecoveryEvents = 3 })
-	n.SocketIO().OnConnect("/", func(s *sio.Socket) error { return s.Join("news") })
 	try := func(missed int) bool {
+		// A node per try: the kept socket is the room's only member.
+		n := startNode(t, func(c *herald.Config) { c.SocketIO.RecoveryEvents = 3 })
+		n.SocketIO().OnConnect("/", func(s *sio.Socket) error { return s.Join("news") })
 		c := dialSIO(t, n, "")
 		var hello struct{ SID, PID string }
 		json.Unmarshal(c.connect("/", nil).Data, &hello)
+		waitJoined(t, n, "news")
 		n.publish(t, `{"channel":"news","data":0}`)
 		offset := lastOffset(t, c.event("/", "message"))
 		c.ws.Close()
 		waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
+		before := n.Info().Delivered
 		for i := 1; i <= missed; i++ {
 			n.publish(t, fmt.Sprintf(`{"channel":"news","data":%d}`, i))
 		}
+		// Publishing is asynchronous: the kept socket must have logged
+		// every missed event before its client comes back.
+		waitUntil(t, "fan-out", func() bool { return n.Info().Delivered >= before+int64(missed) })
 		c2 := dialSIO(t, n, "")
 		var back struct{ SID string }
 		json.Unmarshal(c2.connect("/", map[string]string{"pid": hello.PID, "offset": offset}).Data, &back)
@@ -152,4 +163,123 @@ func TestRecoveryFailsOnceTheLogDroppedAMissedEvent(t *testing.T) {
 	if try(4) {
 		t.Fatal("recovered although the log no longer holds the event after the client's offset")
 	}
+}
+
+// Events that arrive while the application's OnConnect hook decides on a
+// recovering client are kept for it, even past recovery_events: the check
+// that the log reaches back far enough holds until the replay.
+func TestRecoveryKeepsEventsThatArriveWhileTheHookDecides(t *testing.T) {
+	r := startHeldRecovery(t, func(c *herald.Config) { c.SocketIO.RecoveryEvents = 3 })
+	n, c2, release, hello := r.n, r.c2, r.release, r.hello
+	for i := 1; i <= 5; i++ { // more than recovery_events, while the hook holds the client
+		n.publish(t, fmt.Sprintf(`{"channel":"news","data":%d}`, i))
+	}
+	close(release)
+	p := c2.next()
+	for p.Type != socketio.Connect {
+		p = c2.next()
+	}
+	var back struct{ SID string }
+	json.Unmarshal(p.Data, &back)
+	if back.SID != hello.SID {
+		t.Fatalf("not recovered: %s", p.Data)
+	}
+	for want := 1; want <= 5; want++ {
+		if args := c2.event("/", "message"); string(args[0].JSON) != fmt.Sprint(want) {
+			t.Fatalf("replayed %s, want %d: an event was lost", args[0].JSON, want)
+		}
+	}
+}
+
+// A socket whose token expired while it was away is not given back: the
+// client gets a new socket (with its fresh token), as herald's own
+// protocol makes a client with an expired token connect again.
+func TestRecoveryRefusesASocketWhoseTokenExpired(t *testing.T) {
+	n := startNode(t, nil)
+	short, err := auth.SignHS256("s", auth.TokenOptions{User: "u", TTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialSIO(t, n, "")
+	var hello struct{ SID, PID string }
+	json.Unmarshal(c.connect("/", map[string]string{"token": short}).Data, &hello)
+	if hello.PID == "" {
+		t.Fatalf("no pid: %+v", hello)
+	}
+	c.ws.Close()
+	waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
+	time.Sleep(2100 * time.Millisecond) // past the token's exp (whole seconds)
+
+	c2 := dialSIO(t, n, "")
+	p := c2.connect("/", map[string]string{"pid": hello.PID, "offset": "0", "token": token(t, "u")})
+	var back struct{ SID string }
+	json.Unmarshal(p.Data, &back)
+	if p.Type != socketio.Connect || back.SID == "" {
+		t.Fatalf("the fresh token was refused: %s %s", p.Type, p.Data)
+	}
+	if back.SID == hello.SID {
+		t.Fatal("recovered a socket whose token had expired")
+	}
+}
+
+// A socket whose client comes back while the node shuts down is not
+// kept for a recovery that can no longer happen: it leaves its rooms.
+func TestRecoveryDuringShutdownEndsTheSocket(t *testing.T) {
+	r := startHeldRecovery(t, nil)
+	n, io, release := r.n, r.n.SocketIO(), r.release
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_ = n.Shutdown(ctx) // gives up on the held hook when ctx ends
+	if io.RoomLen("/", "news") != 1 {
+		t.Fatal("the recovering socket left its room before its hook returned")
+	}
+	close(release)
+	waitUntil(t, "the socket left its room", func() bool { return io.RoomLen("/", "news") == 0 })
+}
+
+// heldRecovery is a client asking to recover its socket (in room "news",
+// one event received before its transport dropped) while the node's
+// OnConnect hook holds the restore until release is closed.
+type heldRecovery struct {
+	n       *node
+	c2      *sioClient
+	release chan struct{}
+	hello   struct{ SID, PID string }
+}
+
+// startHeldRecovery returns once the hook holds the restore.
+func startHeldRecovery(t *testing.T, mutate func(*herald.Config)) *heldRecovery {
+	t.Helper()
+	var holding atomic.Bool
+	entered := make(chan struct{}, 1)
+	r := &heldRecovery{release: make(chan struct{})}
+	hooks := herald.Hooks{OnConnect: func(ctx context.Context, e herald.ConnectEvent) error {
+		if holding.Load() {
+			entered <- struct{}{}
+			<-r.release
+		}
+		return nil
+	}}
+	r.n = startNode(t, mutate, herald.WithHooks(hooks))
+	io := r.n.SocketIO()
+	io.OnConnect("/", func(s *sio.Socket) error {
+		if s.Recovered() {
+			return nil
+		}
+		return s.Join("news")
+	})
+	c := dialSIO(t, r.n, "")
+	json.Unmarshal(c.connect("/", nil).Data, &r.hello)
+	waitJoined(t, r.n, "news")
+	r.n.publish(t, `{"channel":"news","data":0}`)
+	offset := lastOffset(t, c.event("/", "message"))
+	c.ws.Close()
+	waitUntil(t, "the server noticed", func() bool { return io.Len() == 0 })
+
+	holding.Store(true)
+	r.c2 = dialSIO(t, r.n, "")
+	auth, _ := json.Marshal(map[string]string{"pid": r.hello.PID, "offset": offset})
+	r.c2.send(socketio.Packet{Type: socketio.Connect, Namespace: "/", Data: auth})
+	<-entered
+	return r
 }

@@ -1,5 +1,7 @@
 package socketio
 
+import "slices"
+
 // roomSet is the rooms a socket joined. Most sockets are in a handful, so
 // a short list serves them with no map (a map costs a socket ~200 bytes
 // for its first room); past smallRoomSet rooms an index keeps lookups
@@ -48,7 +50,7 @@ func (r *roomSet) remove(room string) bool {
 	}
 	for i, x := range r.list {
 		if x == room {
-			r.list = append(r.list[:i], r.list[i+1:]...)
+			r.list = slices.Delete(r.list, i, i+1)
 			break
 		}
 	}

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,14 +66,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.Serve
 func (s *Server) Len() int { return s.eio.Len() }
 
 // Shutdown closes every connection ("server shutting down"), waits for
-// their sockets to wind down (OnDisconnect included), and stops the
-// server's timers.
-func (s *Server) Shutdown() {
+// their sockets to wind down (OnDisconnect included) until ctx is done,
+// and stops the server's timers.
+func (s *Server) Shutdown(ctx context.Context) {
 	s.stopOnce.Do(func() {
 		s.closing.Store(true)
 		s.eio.CloseAll("server shutting down")
 		s.eio.Stop()
-		s.waitClosed(5 * time.Second)
+		s.waitClosed(ctx)
 		for _, so := range s.recovery.all() {
 			so.close("server shutting down")
 		}
@@ -81,15 +82,17 @@ func (s *Server) Shutdown() {
 }
 
 // waitClosed waits until every connection has reported its close and
-// its sockets have wound down, or limit passes. (Closes are reported
+// its sockets have wound down, or ctx is done. (Closes are reported
 // asynchronously, so a WaitGroup could be added to while it is waited on.)
-func (s *Server) waitClosed(limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if s.open.Load() == 0 && s.closers.Load() == 0 {
+func (s *Server) waitClosed(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for s.open.Load() != 0 || s.closers.Load() != 0 {
+		select {
+		case <-ctx.Done():
 			return
+		case <-tick.C:
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

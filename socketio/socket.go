@@ -63,6 +63,9 @@ type Socket struct {
 	// running is true while that goroutine exists.
 	tasks   []func()
 	running bool
+	// restoring is true from a restore's start until it has queued
+	// OnConnect, or a close that raced it has claimed it (see settleRestore).
+	restoring bool
 	// disconnectedAt is when a recoverable socket lost its transport
 	// (unix nanoseconds).
 	disconnectedAt int64
@@ -76,8 +79,8 @@ type Socket struct {
 	// fan-out takes s.mu while holding hub locks).
 	roomMu sync.Mutex
 
-	// out serializes what is sent, so offsets and the recovery log follow
-	// the order frames are queued.
+	// out is where what the socket is sent goes: its connection, and the
+	// recovery log (whose order is the hub's single fan-out goroutine's).
 	out outbox
 }
 

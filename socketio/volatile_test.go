@@ -42,8 +42,9 @@ func TestVolatileEmitsAreDroppedWhenTheTransportIsNotWritable(t *testing.T) {
 	n := startNode(t, nil)
 	joined := make(chan *sio.Socket, 1)
 	n.SocketIO().OnConnect("/", func(s *sio.Socket) error {
+		err := s.Join("room") // before the test emits to it
 		joined <- s
-		return s.Join("room")
+		return err
 	})
 	base := n.srv.URL + "/socket.io/?EIO=4&transport=polling"
 	open := (&pollingClient{t: t, url: base}).get()

@@ -188,6 +188,22 @@ func (c *common) workers(srv *target, deadline time.Duration) workerOpts {
 		readBuf: c.readBuf, gomaxprocs: c.workerGMP, deadline: deadline}
 }
 
+// connectWorkers starts workers holding n connections to srv, alive
+// until deadline, and waits until they are all set up. The caller stops
+// the returned workers; on error they are already stopped.
+func (c *common) connectWorkers(ctx context.Context, env Env, srv *target, deadline time.Duration, n, procs int) (*workerSet, workerMsg, float64, error) {
+	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(n, procs))
+	if err != nil {
+		return nil, workerMsg{}, 0, err
+	}
+	start := time.Now()
+	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, n)); err != nil {
+		ws.stop(15 * time.Second)
+		return nil, workerMsg{}, 0, interrupted(ctx, err)
+	}
+	return ws, ws.total(), time.Since(start).Seconds(), nil
+}
+
 // emit prints the report as a table or JSON, and writes --out.
 func (c *common) emit(w io.Writer, rep any, table func(io.Writer)) error {
 	if c.outFile != "" {

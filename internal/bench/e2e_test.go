@@ -1,13 +1,11 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,44 +86,8 @@ func TestWorkerAndPublisher(t *testing.T) {
 	defer func() { srv.stop(); checkNoLeftovers(t, bin) }()
 
 	const conns = 20
-	stdinR, stdinW := io.Pipe()
-	stdoutR, stdoutW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := runWorker([]string{"--url", srv.wsURL, "--conns", fmt.Sprint(conns), "--local-ip", "127.0.0.2",
-			"--channel", "bench", "--deadline", "1m"}, stdinR, stdoutW, io.Discard)
-		stdoutW.Close()
-		done <- err
-	}()
-	lines := make(chan workerMsg, 100)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdoutR)
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			var m workerMsg
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				t.Errorf("worker wrote %q: %v", sc.Text(), err)
-				continue
-			}
-			lines <- m
-		}
-	}()
-	next := func(typ string) workerMsg {
-		for {
-			select {
-			case m, ok := <-lines:
-				if !ok {
-					t.Fatalf("worker output ended before %q", typ)
-				}
-				if m.Type == typ {
-					return m
-				}
-			case <-ctx.Done():
-				t.Fatalf("no %q from the worker", typ)
-			}
-		}
-	}
+	next, stdinW, done := runWorkerInProcess(t, ctx, "--url", srv.wsURL, "--conns", fmt.Sprint(conns),
+		"--local-ip", "127.0.0.2", "--channel", "bench", "--deadline", "1m")
 	if m := next("ready"); m.Connected != conns || m.Failed != 0 {
 		t.Fatalf("ready: %+v", m)
 	}

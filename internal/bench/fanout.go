@@ -107,6 +107,23 @@ const (
 	fanoutTargetP99  = 100.0
 )
 
+// checkLoad checks the flags every fan-out bench has.
+func checkLoad(subs int, duration time.Duration, size, pubs int, drain time.Duration) error {
+	switch {
+	case subs < 1:
+		return usagef("--subs must be positive")
+	case duration <= 0 || duration > time.Hour:
+		return usagef("--duration must be positive, at most 1h")
+	case size < 0 || size > 1<<20:
+		return usagef("--size must be 0..1048576")
+	case pubs < 0 || pubs > 256:
+		return usagef("--publishers must be 0..256")
+	case drain <= 0 || drain > 5*time.Minute:
+		return usagef("--drain must be positive, at most 5m")
+	}
+	return nil
+}
+
 func runFanout(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("bench fanout", env.Stderr)
 	var c common
@@ -123,19 +140,11 @@ func runFanout(ctx context.Context, args []string, env Env) error {
 	if fs.NArg() > 0 {
 		return usagef("bench fanout takes no arguments, got %q", fs.Args())
 	}
-	switch {
-	case *subs < 1:
-		return usagef("--subs must be positive")
-	case *rate < 0 || *rate > 1000000:
+	if err := checkLoad(*subs, *duration, *size, *pubs, *drain); err != nil {
+		return err
+	}
+	if *rate < 0 || *rate > 1000000 {
 		return usagef("--rate must be 0..1000000")
-	case *duration <= 0 || *duration > time.Hour:
-		return usagef("--duration must be positive, at most 1h")
-	case *size < 0 || *size > 1<<20:
-		return usagef("--size must be 0..1048576")
-	case *pubs < 0 || *pubs > 256:
-		return usagef("--publishers must be 0..256")
-	case *drain <= 0 || *drain > 5*time.Minute:
-		return usagef("--drain must be positive, at most 5m")
 	}
 	if *pubs == 0 {
 		*pubs = 4
@@ -181,17 +190,12 @@ func (c *common) measureFanout(ctx context.Context, env Env, srv *target, drain 
 		}
 	}
 	deadline := c.setup + duration + drain + 3*time.Minute
-	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(rep.Subs, rep.Procs))
+	ws, tot, took, err := c.connectWorkers(ctx, env, srv, deadline, rep.Subs, rep.Procs)
 	if err != nil {
 		return err
 	}
 	defer ws.stop(15 * time.Second)
-	start := time.Now()
-	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, rep.Subs)); err != nil {
-		return interrupted(ctx, err)
-	}
-	rep.ConnectSecs = time.Since(start).Seconds()
-	tot := ws.total()
+	rep.ConnectSecs = took
 	rep.Subscribed, rep.Failed, rep.FirstError = tot.Connected, tot.Failed, tot.FirstError
 	fmt.Fprintf(env.Stderr, "bench: %d subscribed, %d failed in %.1fs; publishing %s for %s\n",
 		tot.Connected, tot.Failed, rep.ConnectSecs, rateText(rep.Rate), duration)

@@ -112,17 +112,12 @@ func (c *common) measureIdle(ctx context.Context, env Env, srv *target, hold, se
 
 	// Workers outlive connecting, settling and holding, and a little more.
 	deadline := c.setup + settle + hold + 2*time.Minute
-	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(rep.Conns, rep.Procs))
+	ws, tot, took, err := c.connectWorkers(ctx, env, srv, deadline, rep.Conns, rep.Procs)
 	if err != nil {
 		return err
 	}
 	defer ws.stop(15 * time.Second)
-	start := time.Now()
-	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, rep.Conns)); err != nil {
-		return interrupted(ctx, err)
-	}
-	rep.ConnectSeconds = time.Since(start).Seconds()
-	tot := ws.total()
+	rep.ConnectSeconds = took
 	rep.Connected, rep.Failed, rep.FirstError = tot.Connected, tot.Failed, tot.FirstError
 	fmt.Fprintf(env.Stderr, "bench: %d connected, %d failed in %.1fs; settling %s, then holding %s\n",
 		tot.Connected, tot.Failed, rep.ConnectSeconds, settle, hold)

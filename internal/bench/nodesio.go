@@ -184,40 +184,19 @@ func (n *nodeRef) describe(recovery bool) string {
 // start runs the reference server on a free loopback port and waits
 // until /healthz answers.
 func (n *nodeRef) start(ctx context.Context, recovery bool) (*target, error) {
-	logDir, err := os.MkdirTemp("", "herald-bench-node-")
+	t, port, logf, err := newChildTarget("herald-bench-node-")
 	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		os.RemoveAll(logDir)
-		return nil, err
-	}
-	httpURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	t := &target{wsURL: sioURL(httpURL), httpURL: httpURL, apiKey: "bench-" + randomHex(16), dir: logDir,
-		logPath: filepath.Join(logDir, "server.log"), exited: make(chan struct{})}
-	logf, err := os.Create(t.logPath)
-	if err != nil {
-		os.RemoveAll(logDir)
 		return nil, err
 	}
 	defer logf.Close()
+	t.wsURL = sioURL(t.httpURL)
 	args := []string{"server.js", "--port", strconv.Itoa(port), "--api-key", t.apiKey}
 	if recovery {
 		args = append(args, "--recovery")
 	}
 	cmd := exec.Command(n.node, args...)
 	cmd.Dir = n.dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	setChildAttrs(cmd)
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(logDir)
-		return nil, fmt.Errorf("starting the Node reference server: %w", err)
-	}
-	t.cmd, t.pid = cmd, cmd.Process.Pid
-	go func() { _ = cmd.Wait(); close(t.exited) }()
-	if err := t.waitHealthy(ctx, 20*time.Second); err != nil {
-		t.stop()
+	if err := t.launch(ctx, cmd, logf, "the Node reference server"); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -78,22 +78,6 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// ForEachLine calls fn for each non-blank newline-separated message in a
-// frame: herald may put several messages in one frame.
-func ForEachLine(frame []byte, fn func(line []byte)) {
-	for len(frame) > 0 {
-		line := frame
-		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
-			line, frame = frame[:i], frame[i+1:]
-		} else {
-			frame = nil
-		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			fn(line)
-		}
-	}
-}
-
 // AppendPublishBody appends the body of a POST /api/publish request for
 // the fan-out bench: channel ch, data {"s":seq,"t":sent,"p":"..."} padded
 // with 'x' so that data is size bytes long (or as short as it can be).

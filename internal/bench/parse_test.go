@@ -3,8 +3,9 @@ package bench
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/protocol/jsonproto"
 )
 
 func TestParsePublication(t *testing.T) {
@@ -48,26 +49,6 @@ func TestParsePublication(t *testing.T) {
 	}
 }
 
-func TestForEachLine(t *testing.T) {
-	tests := []struct {
-		frame string
-		want  []string
-	}{
-		{"", nil},
-		{"a", []string{"a"}},
-		{"a\nb", []string{"a", "b"}},
-		{"a\n\n \nb\n", []string{"a", "b"}},
-		{"\n", nil},
-	}
-	for _, tt := range tests {
-		var got []string
-		ForEachLine([]byte(tt.frame), func(l []byte) { got = append(got, string(l)) })
-		if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
-			t.Errorf("ForEachLine(%q) = %q, want %q", tt.frame, got, tt.want)
-		}
-	}
-}
-
 func TestPublishBodyRoundTrip(t *testing.T) {
 	for _, size := range []int{0, 10, 64, 65, 1000} {
 		body := AppendPublishBody(nil, "bench", 123, 1767225600123456789, size)
@@ -100,7 +81,7 @@ func TestLeanPathDoesNotAllocate(t *testing.T) {
 	c := &wconn{seen: make([]uint64, 1)}
 	h := NewHistogram()
 	allocs := testing.AllocsPerRun(1000, func() {
-		ForEachLine(frame, func(line []byte) { c.account(h, line, 1767225600123456789+1000) })
+		jsonproto.Split(frame, func(line []byte) { c.account(h, line, 1767225600123456789+1000) })
 	})
 	if allocs != 0 {
 		t.Errorf("parsing and accounting a frame allocates %.1f times", allocs)

@@ -84,45 +84,61 @@ func startServer(ctx context.Context, exe string, extraEnv []string) (*target, e
 // startServerConfig is startServer with more YAML at the end of the
 // config (top-level keys the base config does not set).
 func startServerConfig(ctx context.Context, exe string, extraEnv []string, extraYAML string) (*target, error) {
-	dir, err := os.MkdirTemp("", "herald-bench-")
+	t, port, logf, err := newChildTarget("herald-bench-")
 	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	t := &target{
-		wsURL: fmt.Sprintf("ws://127.0.0.1:%d/ws", port), httpURL: fmt.Sprintf("http://127.0.0.1:%d", port),
-		apiKey: "bench-" + randomHex(16), dir: dir, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{}),
-	}
-	cfg := filepath.Join(dir, "herald.yaml")
-	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey)+extraYAML), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	logf, err := os.Create(t.logPath)
-	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	defer logf.Close() // the child has its own copy
+	t.wsURL = fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
+	cfg := filepath.Join(t.dir, "herald.yaml")
+	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey)+extraYAML), 0o600); err != nil {
+		os.RemoveAll(t.dir)
+		return nil, err
+	}
 	cmd := exec.Command(exe, "serve", "--config", cfg)
-	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(serverEnv(os.Environ()), extraEnv...)
+	if err := t.launch(ctx, cmd, logf, "the server"); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newChildTarget prepares a target for a server this bench starts: a
+// temporary directory (prefix) holding its log, a free port, an API key.
+// The caller closes logf once the child has started.
+func newChildTarget(prefix string) (t *target, port int, logf *os.File, err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if port, err = freePort(); err == nil {
+		t = &target{httpURL: fmt.Sprintf("http://127.0.0.1:%d", port), apiKey: "bench-" + randomHex(16), dir: dir,
+			logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+		logf, err = os.Create(t.logPath)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, 0, nil, err
+	}
+	return t, port, logf, nil
+}
+
+// launch starts cmd as the target's server, logging to logf, and waits
+// until it answers /healthz; on failure nothing of it is left.
+func (t *target) launch(ctx context.Context, cmd *exec.Cmd, logf *os.File, what string) error {
+	cmd.Stdout, cmd.Stderr = logf, logf
 	setChildAttrs(cmd)
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("starting the server: %w", err)
+		os.RemoveAll(t.dir)
+		return fmt.Errorf("starting %s: %w", what, err)
 	}
 	t.cmd, t.pid = cmd, cmd.Process.Pid
 	go func() { _ = cmd.Wait(); close(t.exited) }()
 	if err := t.waitHealthy(ctx, 20*time.Second); err != nil {
 		t.stop()
-		return nil, err
+		return err
 	}
-	return t, nil
+	return nil
 }
 
 // serverEnv drops HERALD_* variables so that the config file alone rules.

@@ -221,7 +221,7 @@ func (c *sioCommon) start(ctx context.Context, env Env, name string) (*target, s
 			return nil, "", err
 		}
 		t.wsURL = sioURL(t.httpURL)
-		rec := "on (herald's default; every event carries its socket's offset)"
+		rec := "on (herald's default; every event carries a server-wide offset, encoded once)"
 		if !c.recovery {
 			rec = "off (--recovery=false)"
 		}
@@ -357,19 +357,12 @@ func runSIOFanout(ctx context.Context, args []string, env Env) error {
 			steps = append(steps, r)
 		}
 	}
+	if err := checkLoad(*subs, *duration, *size, *pubs, *drain); err != nil {
+		return err
+	}
 	switch {
-	case *subs < 1:
-		return usagef("--subs must be positive")
 	case len(steps) > 50:
 		return usagef("--rates: at most 50 steps")
-	case *duration <= 0 || *duration > time.Hour:
-		return usagef("--duration must be positive, at most 1h")
-	case *size < 0 || *size > 1<<20:
-		return usagef("--size must be 0..1048576")
-	case *pubs < 0 || *pubs > 256:
-		return usagef("--publishers must be 0..256")
-	case *drain <= 0 || *drain > 5*time.Minute:
-		return usagef("--drain must be positive, at most 5m")
 	case *maxP99 <= 0:
 		return usagef("--max-p99 must be positive")
 	}

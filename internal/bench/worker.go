@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heraldhq/herald/internal/protocol/jsonproto"
 )
 
 // A worker is a child process (`herald bench worker`) holding a share of
@@ -381,7 +382,7 @@ func (c *wconn) read(w *worker) {
 		if w.f.proto == protoSocketIO {
 			c.onSIOMessage(w, frame, now)
 		} else {
-			ForEachLine(frame, func(line []byte) { c.account(w.hist, line, now) })
+			jsonproto.Split(frame, func(line []byte) { c.account(w.hist, line, now) })
 		}
 		if cap(frame) <= 64<<10 {
 			*bp = frame[:0]

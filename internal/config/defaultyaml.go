@@ -150,9 +150,9 @@ log:
   # text or json; empty means text.
   format: ""
 
-# Keep free heap instead of giving it back to the OS once the process goes
-# quiet after a burst (connection storms leave up to twice the live heap
-# mapped). Process-wide: set it when herald is embedded in a process with
-# its own memory policy.
-keep_idle_memory: false
+# Give free heap back to the OS once the process goes quiet after a burst
+# (connection storms leave up to twice the live heap mapped): one collection
+# per burst. It acts on the whole process; the Go library leaves it off
+# unless asked.
+release_idle_memory: true
 `

@@ -31,6 +31,9 @@ type Reducer struct {
 	IdleRate float64
 	// MinReclaim is the least free-or-garbage heap worth a collection.
 	MinReclaim uint64
+	// MinInterval is the least time between two releases: a process that
+	// allocates slowly but steadily is not collected over and over.
+	MinInterval time.Duration
 
 	samples  []metrics.Sample
 	lastTick time.Time
@@ -39,18 +42,20 @@ type Reducer struct {
 	// needs a new burst of at least the live heap's size.
 	sinceRelease uint64
 	released     bool
+	lastRelease  time.Time
 	log          *slog.Logger
 }
 
 // NewReducer returns a reducer with sane defaults: sample every 5s, idle
 // below 1 MiB/s of allocation, release when at least 4 MiB and a quarter
-// of the live heap can be reclaimed.
+// of the live heap can be reclaimed, at most once a minute.
 func NewReducer(log *slog.Logger) *Reducer {
 	return &Reducer{
-		Interval:   5 * time.Second,
-		IdleRate:   1 << 20,
-		MinReclaim: 4 << 20,
-		log:        log,
+		Interval:    5 * time.Second,
+		IdleRate:    1 << 20,
+		MinReclaim:  4 << 20,
+		MinInterval: time.Minute,
+		log:         log,
 		samples: []metrics.Sample{
 			{Name: "/gc/heap/allocs:bytes"},
 			{Name: "/gc/heap/live:bytes"},
@@ -102,12 +107,12 @@ func (r *Reducer) tick(now time.Time) {
 	rate := float64(h.allocs-r.lastAllc) / now.Sub(r.lastTick).Seconds()
 	r.sinceRelease += h.allocs - r.lastAllc
 	r.lastTick, r.lastAllc = now, h.allocs
-	if !r.shouldRelease(h, rate) {
+	if !r.shouldRelease(h, rate) || r.released && now.Sub(r.lastRelease) < r.MinInterval {
 		return
 	}
 	start := time.Now()
 	debug.FreeOSMemory()
-	r.released, r.sinceRelease = true, 0
+	r.released, r.sinceRelease, r.lastRelease = true, 0, now
 	if r.log != nil {
 		after := r.read()
 		r.log.Debug("released idle memory", "reclaimable", h.objects-h.live+h.free,

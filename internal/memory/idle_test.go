@@ -59,11 +59,21 @@ func TestReleasesAfterABurstOnceIdle(t *testing.T) {
 	if got := released() - before; got < 8<<20 {
 		t.Fatalf("released only %d KiB to the OS", got>>10)
 	}
-	// Quiet again, nothing new allocated: no second collection.
-	r.released = true
-	r.tick(t0.Add(11 * time.Second))
-	if r.sinceRelease > 1<<20 {
-		t.Fatalf("counted %d bytes allocated while idle", r.sinceRelease)
+	// A second burst soon after: no second collection within MinInterval.
+	first := r.lastRelease
+	for range 64 {
+		sink = append(sink, make([]byte, 1<<20))
+	}
+	sink = nil
+	runtime.GC()
+	r.tick(t0.Add(20 * time.Second)) // the burst: busy
+	r.tick(t0.Add(40 * time.Second)) // idle, with garbage to give back
+	if !r.lastRelease.Equal(first) {
+		t.Fatal("released again within MinInterval")
+	}
+	r.tick(t0.Add(2 * time.Minute))
+	if r.lastRelease.Equal(first) {
+		t.Fatal("not released after MinInterval, with a burst's worth of new garbage")
 	}
 }
 

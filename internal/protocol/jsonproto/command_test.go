@@ -127,3 +127,23 @@ func BenchmarkDecodeCommand(b *testing.B) {
 		}
 	}
 }
+
+func TestSplitSkipsBlankLines(t *testing.T) {
+	tests := []struct {
+		frame string
+		want  []string
+	}{
+		{"", nil},
+		{"a", []string{"a"}},
+		{"a\nb", []string{"a", "b"}},
+		{"a\n\n \nb\n", []string{"a", "b"}},
+		{"\n", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		Split([]byte(tt.frame), func(l []byte) { got = append(got, string(l)) })
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
+			t.Errorf("Split(%q) = %q, want %q", tt.frame, got, tt.want)
+		}
+	}
+}

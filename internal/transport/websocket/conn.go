@@ -74,7 +74,11 @@ type Conn struct {
 	lastRead atomic.Int64
 	// pingSent is when the outstanding heartbeat ping left; 0 when none.
 	pingSent atomic.Int64
-	// partialSince: see trackPartial.
+	// partialSince is when the connection started holding an incomplete
+	// message (unix nanoseconds; 0 when none): the heartbeat drops a peer
+	// that trickles one in for longer than a ping interval and timeout,
+	// which would otherwise pin up to a message's worth of buffer
+	// indefinitely.
 	partialSince atomic.Int64
 
 	// end is how the connection is ending; nil until it starts to. (Kept

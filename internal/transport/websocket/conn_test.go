@@ -446,6 +446,10 @@ func TestTrickledMessageIsDropped(t *testing.T) {
 			if code != ClosePolicyViolation {
 				t.Fatalf("close %d, want 1008", code)
 			}
+			time.Sleep(200 * time.Millisecond) // several more heartbeats
+			if n := s.engine.Stats().ProtocolErrors.Load(); n != 1 {
+				t.Fatalf("one trickled message counted as %d protocol errors", n)
+			}
 			return
 		case <-time.After(20 * time.Millisecond):
 			conn.Write([]byte{'x'})

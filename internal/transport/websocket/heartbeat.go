@@ -31,7 +31,8 @@ func (e *Engine) beat(now int64) {
 	var due, dead, stuck []*Conn
 	e.conns.each(func(c *Conn) {
 		sent, last := c.pingSent.Load(), c.lastRead.Load()
-		if p := c.partialSince.Load(); p != 0 && now-p > interval+timeout {
+		// A closing connection was already failed (or is ending anyway).
+		if p := c.partialSince.Load(); p != 0 && now-p > interval+timeout && c.state.Load() == stateOpen {
 			stuck = append(stuck, c)
 			return
 		}
@@ -49,7 +50,6 @@ func (e *Engine) beat(now int64) {
 		c.abortWith(CloseAbnormal, "ping timeout")
 	}
 	for _, c := range stuck {
-		e.stats.ProtocolErrors.Add(1)
 		c.fail(&closeError{ClosePolicyViolation, "message not completed in time"})
 	}
 	for _, c := range due {

@@ -26,11 +26,6 @@ type reader struct {
 	failed bool
 }
 
-// partialSince is when the connection started holding an incomplete
-// message (unix nanoseconds; 0 when none): the heartbeat drops a peer
-// that trickles one in for longer than a ping interval and timeout, which
-// would otherwise pin up to a message's worth of buffer indefinitely.
-
 // errNeedMore says the bytes so far do not hold a whole frame.
 var errNeedMore = errors.New("need more bytes")
 

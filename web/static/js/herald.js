@@ -582,8 +582,18 @@ export class Subscription extends Emitter {
       this.offset = r.offset;
       this.epoch = r.epoch;
       this._activate({ offset: r.offset, epoch: r.epoch, resubscribed, recovered: false });
-      // Those past the reply's offset are new; the rest it already counts.
-      for (const m of early) this._onMessage(m);
+      if (early.length) {
+        // The server subscribes before it reads the stream's position, so
+        // publications that came before the reply are ones the reply's
+        // offset already counts: new to us all the same. Hand them all
+        // on, then carry on from whichever offset is further.
+        this.offset = null;
+        for (const m of early) this._onMessage(m);
+        if (this.offset == null || this.epoch !== r.epoch || this.offset < r.offset) {
+          this.offset = r.offset;
+          this.epoch = r.epoch;
+        }
+      }
       return;
     }
     // Keep holding live publications until the recovery step is done, so
@@ -606,12 +616,19 @@ export class Subscription extends Emitter {
     if (this.client.subscriptions.get(this.channel) !== this || this._recovering === null) return;
     const held = this._recovering;
     this._recovering = null;
-    if (this.epoch !== r.epoch || this.offset == null || this.offset < r.offset) {
-      this.offset = r.offset;
-      this.epoch = r.epoch;
-    }
+    const catchUp = () => {
+      if (this.epoch !== r.epoch || this.offset == null || this.offset < r.offset) {
+        this.offset = r.offset;
+        this.epoch = r.epoch;
+      }
+    };
+    // Recovered: everything up to the reply's offset has been handed on,
+    // so held publications at or below it are repeats. Not recovered:
+    // held ones that overtook the reply never were; hand them on first.
+    if (recovered) catchUp();
     this._activate({ offset: r.offset, epoch: r.epoch, resubscribed, recovered, sameStream, missed });
     for (const m of held) this._onMessage(m);
+    if (!recovered) catchUp();
   }
 
   async _recoverFromHistory(ctx) {
@@ -636,6 +653,7 @@ export class Subscription extends Emitter {
 
   _subscribeFailed(err) {
     if (this.client.subscriptions.get(this.channel) !== this) return;
+    this._recovering = null; // no reply is coming to release what was held
     if (err.code === ErrorCode.DISCONNECTED || err.code === ErrorCode.TIMEOUT) {
       // Retried after the next reconnect.
       if (err.code === ErrorCode.TIMEOUT) this._emit('error', err);
