@@ -92,7 +92,7 @@ func TestTokensOverTheWire(t *testing.T) {
 func TestTokenChannelsClaimAndExpiry(t *testing.T) {
 	s := startNode(t, testConfig())
 	tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": "dana", "channels": []string{"chat:*"}, "exp": time.Now().Add(1500 * time.Millisecond).Unix(),
+		"sub": "dana", "channels": []string{"chat:*"}, "exp": time.Now().Add(2 * time.Second).Unix(),
 	}).SignedString([]byte(testSecret))
 	c := dialWS(t, s.wsURL(""), nil)
 	c.ok(map[string]any{"op": "connect", "token": tok})

@@ -131,7 +131,7 @@ func TestBadInputGetsItsCodeAndHarmsNobody(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	cfg := testConfig()
-	cfg.Limits.CommandRate = 1
+	cfg.Limits.CommandRate = 0.01 // no token comes back during the test
 	cfg.Limits.CommandBurst = 5
 	s := startNode(t, cfg)
 	bystander := newBystander(t, s)
@@ -216,7 +216,7 @@ func TestConnectionLimits(t *testing.T) {
 
 func TestHeartbeatDropsUnansweringPeer(t *testing.T) {
 	cfg := testConfig()
-	cfg.Heartbeat = Heartbeat{Interval: 50 * time.Millisecond, Timeout: 100 * time.Millisecond}
+	cfg.Heartbeat = Heartbeat{Interval: 50 * time.Millisecond, Timeout: time.Second}
 	s := startNode(t, cfg)
 	live := dialWS(t, s.wsURL(""), nil) // gorilla answers pings while reading
 	// A raw TCP peer that completes the handshake and then never reads.

@@ -170,8 +170,11 @@ func TestTokenExpiryReconnectsWithFreshToken(t *testing.T) {
 	var tokens atomic.Int32
 	c := dial(t, r, client.Options{URL: s.url, Reconnect: true, MinBackoff: 10 * time.Millisecond,
 		TokenFunc: func(context.Context) (string, error) {
-			tokens.Add(1)
-			return token(t, "alice", 2*time.Second), nil
+			ttl := time.Hour // the fresh token outlives the test
+			if tokens.Add(1) == 1 {
+				ttl = 2 * time.Second
+			}
+			return token(t, "alice", ttl), nil
 		}})
 	first := waitFor[client.ConnectInfo](t, r, nil)
 	if first.Expires.IsZero() {

@@ -5,11 +5,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launch, openPage, unexpectedProblems } from './lib/browser.mjs';
-import { api, devToken, signToken, startHerald, unique } from './lib/herald.mjs';
+import { api, devToken, signToken, startHerald, unique, waitFor } from './lib/herald.mjs';
 
 let browser;
 let server;
 let page;
+
+// Waits until the server lists client in channel's presence: its subscribe
+// has taken effect, even while the page holds the reply back.
+async function subscribedOnServer(channel, client) {
+  await waitFor(async () => {
+    const r = await api(server.url, server.apiKey, 'GET', `/api/presence?channel=${encodeURIComponent(channel)}`);
+    return r.body?.clients?.some((c) => c.client === client);
+  }, { what: `${client} subscribed to ${channel}` });
+}
 
 before(async () => {
   server = await startHerald(); // its own: these tests sign tokens with its secret
@@ -196,7 +205,7 @@ describe('herald.js', () => {
   test('an expired token (4006) is replaced by calling the token function again; subscriptions come back', async () => {
     const user = unique('exp');
     const now = Math.floor(Date.now() / 1000);
-    const short = signToken(server.tokenSecret, { sub: user, exp: now + 2 });
+    const short = signToken(server.tokenSecret, { sub: user, exp: now + 3 }); // 2 to 3 s: exp is in whole seconds
     const long = signToken(server.tokenSecret, { sub: user, exp: now + 3600 });
     const room = unique('exp');
     const r = await page.evaluate(async ({ short, long, room }) => {
@@ -302,8 +311,8 @@ describe('herald.js', () => {
         subscribed: (e) => early.subscribed.push(e),
       });
       h.connect();
-      await new Promise((r) => h.on('connected', r));
-    }, channel);
+      return (await new Promise((r) => h.on('connected', r))).client;
+    }, channel).then((client) => subscribedOnServer(channel, client));
     const r1 = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text: 'first' } });
     assert.equal(r1.status, 200, r1.text);
     await page.waitForFunction(() => early.subscribed.length === 1);
@@ -340,7 +349,8 @@ describe('herald.js', () => {
       window.holdReply = true;
       ot.h.reconnect();
       await ot.log.until((e) => e.ev === 'connected' && ot.log.filter((x) => x.ev === 'connected').length === 2);
-    });
+      return ot.h.info.client;
+    }).then((client) => subscribedOnServer(channel, client));
     await publish('overtaking 2');
     await page.waitForFunction(() => ot.subscribed.length === 2);
     await publish('live 3');

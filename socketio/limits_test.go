@@ -67,7 +67,7 @@ func TestTransportDropDuringConnectLeavesNoSocket(t *testing.T) {
 func TestSocketLimits(t *testing.T) {
 	n := startNode(t, func(c *herald.Config) {
 		c.Limits.MaxSubscriptions = 2
-		c.Limits.CommandRate = 1
+		c.Limits.CommandRate = 0.01 // no token comes back during the test
 		c.Limits.CommandBurst = 5
 	})
 	n.SocketIO().OnEvent("/", "join", func(s *sio.Socket, room string) string {
@@ -104,7 +104,7 @@ func TestSocketLimits(t *testing.T) {
 func TestSocketTokenExpiry(t *testing.T) {
 	n := startNode(t, nil)
 	tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": "dana", "exp": time.Now().Add(1200 * time.Millisecond).Unix(),
+		"sub": "dana", "exp": time.Now().Add(2 * time.Second).Unix(), // 1 to 2 s: exp is in whole seconds
 	}).SignedString([]byte("s"))
 	c := dialSIO(t, n, "")
 	c.mustConnect("/", map[string]string{"token": tok})

@@ -196,7 +196,7 @@ func TestRecoveryKeepsEventsThatArriveWhileTheHookDecides(t *testing.T) {
 // protocol makes a client with an expired token connect again.
 func TestRecoveryRefusesASocketWhoseTokenExpired(t *testing.T) {
 	n := startNode(t, nil)
-	short, err := auth.SignHS256("s", auth.TokenOptions{User: "u", TTL: time.Second})
+	short, err := auth.SignHS256("s", auth.TokenOptions{User: "u", TTL: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,8 @@ func TestRecoveryRefusesASocketWhoseTokenExpired(t *testing.T) {
 	}
 	c.ws.Close()
 	waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
-	time.Sleep(2100 * time.Millisecond) // past the token's exp (whole seconds)
+	// exp is in whole seconds: the token lives 1 to 2 s, enough to connect.
+	time.Sleep(3100 * time.Millisecond) // past its exp
 
 	c2 := dialSIO(t, n, "")
 	p := c2.connect("/", map[string]string{"pid": hello.PID, "offset": "0", "token": token(t, "u")})

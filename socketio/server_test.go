@@ -96,9 +96,13 @@ func TestEventsAcksBothWays(t *testing.T) {
 	if <-got != "tea/no sugar" || str(t, ack[0]) != "ok tea" || string(ack[1].JSON) != "6" {
 		t.Fatalf("client→server ack: %v", ack)
 	}
-	// Server→client ack, asked from inside a handler.
-	done := make(chan []socketio.Arg, 1)
-	go func() { done <- c.emit("/", true, "ask-back") }()
+	// Server→client ack, asked from inside a handler. One goroutine reads:
+	// the question arrives before the ask-back's ack.
+	var ask socketio.Args
+	ask.String("ask-back")
+	askPacket := ask.Packet(socketio.Event, "/")
+	askPacket.ID, askPacket.HasID = 900, true
+	c.send(askPacket)
 	var q socketio.Packet
 	for {
 		q = c.next()
@@ -114,13 +118,15 @@ func TestEventsAcksBothWays(t *testing.T) {
 	reply := a.Packet(socketio.Ack, "/")
 	reply.ID, reply.HasID = q.ID, true
 	c.send(reply)
-	select {
-	case res := <-done:
-		if str(t, res[0]) != "client said yes" {
-			t.Fatal(res)
+	for {
+		p := c.next()
+		if p.Type != socketio.Ack || p.ID != 900 {
+			continue
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no ack")
+		if res, err := p.Args(); err != nil || str(t, res[0]) != "client said yes" {
+			t.Fatal(res, err)
+		}
+		return
 	}
 }
 

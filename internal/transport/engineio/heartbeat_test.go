@@ -7,8 +7,9 @@ import (
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 
-// fastBeat makes heartbeats quick enough to test.
-var fastBeat = Config{PingInterval: 60 * time.Millisecond, PingTimeout: 80 * time.Millisecond}
+// fastBeat makes heartbeats quick enough to test; the timeout leaves a
+// peer that answers room for a scheduling stall on a loaded machine.
+var fastBeat = Config{PingInterval: 60 * time.Millisecond, PingTimeout: 500 * time.Millisecond}
 
 // A polling client gets "2" on its GET every PingInterval; answering "3"
 // keeps it alive, and silence closes it with "ping timeout".

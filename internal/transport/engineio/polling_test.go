@@ -264,7 +264,7 @@ func TestPollingServerCloseDeferred(t *testing.T) {
 
 // A deferred close gives up after the close timeout if no GET comes.
 func TestPollingServerCloseTimeout(t *testing.T) {
-	ts := startServer(t, Config{PingInterval: 40 * time.Millisecond, PingTimeout: 40 * time.Millisecond}, websocket.Config{})
+	ts := startServer(t, Config{PingInterval: 40 * time.Millisecond, PingTimeout: time.Second}, websocket.Config{})
 	ts.srv.closeTimeout = 50 * time.Millisecond
 	sid := ts.handshake(t).SID
 	ts.h.session(t, sid).Close(ReasonForcedClose)

@@ -83,7 +83,7 @@ func TestUpgradeGETAfterProbe(t *testing.T) {
 // A probe that never sends "5" is closed after UpgradeTimeout; the session
 // stays on polling and keeps working.
 func TestUpgradeTimeout(t *testing.T) {
-	ts := startServer(t, Config{UpgradeTimeout: 100 * time.Millisecond}, websocket.Config{})
+	ts := startServer(t, Config{UpgradeTimeout: 500 * time.Millisecond}, websocket.Config{})
 	sid := ts.handshake(t).SID
 	c := ts.dial(t, "EIO=4&transport=websocket&sid="+sid)
 	write(t, c, "2probe")
