@@ -117,17 +117,9 @@ func (s *Socket) notifyDisconnect(reason string) {
 	s.nsp.mu.RLock()
 	f := s.nsp.onDisconnect
 	s.nsp.mu.RUnlock()
-	s.mu.Lock()
-	if s.restoring {
-		// A restore under way has not told the application the socket
-		// is back: its close must not be told either.
-		s.restoring = false
-		s.mu.Unlock()
-		return
+	if f != nil {
+		s.run(func() { f(s, reason) })
 	}
-	start := f != nil && s.queueLocked(func() { f(s, reason) })
-	s.mu.Unlock()
-	s.startLoop(start)
 }
 
 // failAcks ends every acknowledgement still awaited.

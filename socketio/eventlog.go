@@ -7,29 +7,22 @@ package socketio
 type eventLog struct {
 	buf []*encodedEvent
 	// head is the index of the oldest event and n the count; 32 bits as
-	// the ring holds at most recovery_events, or what a recovery pinned.
+	// the ring holds at most pinnedEvents(recovery_events).
 	head, n int32
 }
 
 // push appends ev. At capacity it first drops the oldest events, and
-// returns the newest of those dropped; with keepAll (while a client
-// recovers) it grows past capacity instead. A ring left oversized by
-// keepAll shrinks back once it is within capacity again.
-func (l *eventLog) push(ev *encodedEvent, capacity int, keepAll bool) (dropped *encodedEvent) {
-	if !keepAll {
-		for l.n > 0 && int(l.n) >= capacity {
-			dropped = l.dropOldest()
-		}
-		if len(l.buf) > capacity {
-			l.grow(capacity)
-		}
+// returns the newest of those dropped. A ring larger than capacity (left
+// by a pinned log's larger one) shrinks back to it.
+func (l *eventLog) push(ev *encodedEvent, capacity int) (dropped *encodedEvent) {
+	for l.n > 0 && int(l.n) >= capacity {
+		dropped = l.dropOldest()
+	}
+	if len(l.buf) > capacity {
+		l.grow(capacity)
 	}
 	if int(l.n) == len(l.buf) {
-		size := max(4, 2*len(l.buf))
-		if !keepAll {
-			size = min(capacity, size)
-		}
-		l.grow(size)
+		l.grow(min(capacity, max(4, 2*len(l.buf))))
 	}
 	l.buf[int(l.head+l.n)%len(l.buf)] = ev
 	l.n++

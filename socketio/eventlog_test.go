@@ -13,7 +13,7 @@ func TestEventLogKeepsTheNewestInOrder(t *testing.T) {
 		evs[i].numbered.offset = uint64(i + 1)
 	}
 	for i, ev := range evs {
-		dropped := l.push(ev, 6, false)
+		dropped := l.push(ev, 6)
 		switch {
 		case i < 6 && dropped != nil:
 			t.Fatalf("push %d dropped %d before the log was full", i, dropped.numbered.offset)
@@ -40,7 +40,7 @@ func TestEventLogKeepsTheNewestInOrder(t *testing.T) {
 
 func TestEventLogStartsSmall(t *testing.T) {
 	var l eventLog
-	l.push(&encodedEvent{}, 1000, false)
+	l.push(&encodedEvent{}, 1000)
 	if len(l.buf) > 4 {
 		t.Fatalf("one event took a ring of %d", len(l.buf))
 	}
@@ -83,18 +83,54 @@ func TestOutboxTrimsByAgeUnlessPinned(t *testing.T) {
 	}
 }
 
-// Pinned, the ring grows by doubling, not one slot per event.
-func TestPinnedLogGrowsGeometrically(t *testing.T) {
+// The ring grows by doubling, not one slot per event.
+func TestEventLogGrowsGeometrically(t *testing.T) {
 	var l eventLog
 	grows := 0
 	for range 1000 {
 		size := len(l.buf)
-		l.push(&encodedEvent{}, 3, true)
+		l.push(&encodedEvent{}, 1000)
 		if len(l.buf) != size {
 			grows++
 		}
 	}
 	if l.n != 1000 || grows > 10 {
 		t.Fatalf("n %d after %d reallocations", l.n, grows)
+	}
+}
+
+// A pinned log is bounded too: past pinnedEvents the oldest go, and
+// trimmed says so, which fails the recovery that pinned it.
+func TestPinnedLogIsBounded(t *testing.T) {
+	var o outbox
+	o.pinned = true
+	at := time.Now()
+	for i := uint64(1); i <= 20; i++ {
+		o.remember(numberedAt(i, at), 3, time.Minute)
+	}
+	if int(o.log.n) != pinnedEvents(3) || o.trimmed != uint64(20-pinnedEvents(3)) {
+		t.Fatalf("n %d trimmed %d, want %d and %d", o.log.n, o.trimmed, pinnedEvents(3), 20-pinnedEvents(3))
+	}
+}
+
+// trimLogs, run every quarter window, empties the logs of quiet sockets,
+// ring included, and leaves a pinned log whole.
+func TestTrimLogsEmptiesQuietSocketsUnlessPinned(t *testing.T) {
+	n := &Namespace{sockets: map[string]*Socket{}}
+	srv := &Server{nsps: map[string]*Namespace{"/": n}}
+	quiet, pinned := &Socket{id: "quiet"}, &Socket{id: "pinned"}
+	t0 := time.Now()
+	for _, s := range []*Socket{quiet, pinned} {
+		n.addSocket(s)
+		s.out.remember(numberedAt(1, t0), 10, time.Minute)
+		s.out.remember(numberedAt(2, t0.Add(time.Second)), 10, time.Minute)
+	}
+	pinned.out.pinned = true
+	srv.trimLogs(t0.Add(2 * time.Second))
+	if quiet.out.log.n != 0 || quiet.out.log.buf != nil || quiet.out.trimmed != 2 {
+		t.Fatalf("quiet socket: n %d ring %d trimmed %d, want an empty log", quiet.out.log.n, len(quiet.out.log.buf), quiet.out.trimmed)
+	}
+	if pinned.out.log.n != 2 {
+		t.Fatalf("pinned socket: n %d, want both events kept", pinned.out.log.n)
 	}
 }

@@ -54,15 +54,24 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 }
 
 // remember logs ev, first dropping the events older than the recovery
-// window and the oldest beyond maxEvents; while pinned it drops nothing.
+// window and the oldest beyond maxEvents. Pinned, it drops none by age
+// and keeps up to pinnedEvents.
 func (o *outbox) remember(ev *encodedEvent, maxEvents int, window time.Duration) {
-	if !o.pinned {
+	if o.pinned {
+		maxEvents = pinnedEvents(maxEvents)
+	} else {
 		o.trimBefore(ev.numbered.at.Add(-window))
 	}
-	if dropped := o.log.push(ev, maxEvents, o.pinned); dropped != nil {
+	if dropped := o.log.push(ev, maxEvents); dropped != nil {
 		o.trimmed = dropped.numbered.offset
 	}
 }
+
+// pinnedEvents bounds the log of a socket whose client is recovering
+// while the application's OnConnect hook decides: a slow hook while events
+// pour in costs at most this much. Past it the oldest go, and the
+// recovery fails: the client gets a new socket, never a partial replay.
+func pinnedEvents(maxEvents int) int { return 4 * maxEvents }
 
 // last is the offset of the newest event logged.
 func (o *outbox) last() uint64 {

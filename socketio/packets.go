@@ -23,7 +23,9 @@ func (s *Socket) onPacket(p socketio.Packet) {
 		if c := s.conn(); c != nil {
 			c.forget(s)
 		}
-		s.close("client namespace disconnect")
+		// Off the reading path: close runs the node's OnDisconnect hook,
+		// which must not hold up the connections read with this one.
+		s.run(func() { s.close("client namespace disconnect") })
 	}
 }
 

@@ -60,6 +60,7 @@ func (srv *Server) recoveryOn() bool { return srv.cfg.RecoveryWindow > 0 }
 // is still within the window and its log still holds every event after
 // offset; fresh is the socket the CONNECT would otherwise become. The
 // client gets the socket's id and rooms back, then the events it missed.
+// It reports false when the CONNECT is to go on with fresh.
 func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 	old := srv.recovery.take(pid, fresh.nsp)
 	if old == nil {
@@ -71,61 +72,88 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 		old.close("transport close") // cannot recover: the socket ends for good
 		return false
 	}
-	// The log now keeps every event after offset until replayAfter, however
-	// long the application's hook takes and however many events arrive.
+	// The log now keeps the events after offset until resume, however long
+	// the application's hook takes (up to pinnedEvents).
 	if err := srv.backend.Connected(context.Background(), old.describe()); err != nil {
 		old.close("transport close")
 		return false
 	}
-	old.setRestoring(true)
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		old.setRestoring(false)
-		old.unpinLog()
+	switch old.resume(c, fresh, after) {
+	case resumed:
+		c.sess.Flush()
+		old.rearmExpiry()
+		return true
+	case resumeConnClosed:
 		srv.backend.Disconnected(context.Background(), old.describe(), "transport close")
 		if srv.closing.Load() {
 			old.close("server shutting down") // no node left to recover with
 		} else {
-			srv.recovery.keep(old)
+			srv.recovery.keep(old) // for the client's next try
 		}
 		return true
+	default: // the log overflowed, or the application closed the socket
+		srv.backend.Disconnected(context.Background(), old.describe(), "transport close")
+		old.close("transport close")
+		return false
 	}
-	// Connected before c.mu is let go: from here on, a close of c finds
-	// the socket on it, connected, and winds it down as any other.
-	c.put(old)
+}
+
+type resumeResult int8
+
+const (
+	resumed resumeResult = iota
+	resumeConnClosed
+	resumeLost
+)
+
+// resume attaches the kept socket to c and replays the logged events
+// after offset, unless c has closed, the socket was closed meanwhile, or
+// its log lost one of those events while pinned. It holds the outbox
+// lock throughout, so no event slips between the check and the replay,
+// and a close of c, which takes that lock too, finds the socket connected
+// with OnConnect already queued: the application hears OnConnect then
+// OnDisconnect. OnConnect is queued before the client hears CONNECT, so
+// it runs before any event the client sends back, as for a new socket.
+func (s *Socket) resume(c *conn, fresh *Socket, after uint64) resumeResult {
+	o := &s.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pinned = false
+	if after < o.trimmed {
+		return resumeLost
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return resumeConnClosed
+	}
+	if !s.state.CompareAndSwap(socketRecoverable, socketConnected) {
+		c.mu.Unlock()
+		return resumeLost
+	}
+	c.put(s)
+	c.stopTimer()
 	fresh.state.Store(socketClosed)
-	old.recovered.Store(true)
-	old.state.Store(socketConnected)
+	s.recovered.Store(true)
 	c.mu.Unlock()
-	c.joined()
-	c.sendPacket(socketioConnect(old))
-	if !old.replayAfter(c, after) {
-		old.settleRestore() // c closed meanwhile, and its close has the socket
-		return true
+	s.run(s.onConnect)
+	c.sendPacket(socketioConnect(s))
+	for i := range int(o.log.n) {
+		if ev := o.log.at(i); ev.numbered.offset > after {
+			c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
+		}
 	}
-	old.stopExpiry() // the token's timer fired, or not, while the socket was away
-	old.armExpiry()
-	old.settleRestore()
-	return true
+	o.conn = c
+	return resumed
 }
 
-func (s *Socket) setRestoring(v bool) {
-	s.mu.Lock()
-	s.restoring = v
-	s.mu.Unlock()
-}
-
-// settleRestore queues OnConnect for a restored socket, unless the close
-// of its new connection got there first (notifyDisconnect): then the
-// application hears of neither. Queued in the same step that settles it,
-// OnConnect always precedes the notice of any later close.
-func (s *Socket) settleRestore() {
-	s.mu.Lock()
-	start := s.restoring && s.queueLocked(s.onConnect)
-	s.restoring = false
-	s.mu.Unlock()
-	s.startLoop(start)
+// rearmExpiry restarts the token's timer for a restored socket: it fired,
+// or not, while the socket was away.
+func (s *Socket) rearmExpiry() {
+	s.stopExpiry()
+	if s.state.Load() == socketConnected {
+		s.armExpiry()
+	}
 }
 
 func (s *Socket) disconnectedSince() time.Time {
@@ -136,8 +164,8 @@ func (s *Socket) disconnectedSince() time.Time {
 
 // pinLogAfter reports whether the log holds every event the socket was
 // sent after offset, and offset is one the socket could have been given.
-// If so it pins the log: nothing is trimmed from it until replayAfter or
-// unpinLog.
+// If so it pins the log: nothing is trimmed from it by age, and it keeps
+// up to pinnedEvents, until resume.
 func (s *Socket) pinLogAfter(after uint64) bool {
 	o := &s.out
 	o.mu.Lock()
@@ -146,39 +174,10 @@ func (s *Socket) pinLogAfter(after uint64) bool {
 	return o.pinned
 }
 
-func (s *Socket) unpinLog() {
-	s.out.mu.Lock()
-	s.out.pinned = false
-	s.out.mu.Unlock()
-}
-
 // tokenExpired reports whether the socket's token expired while it was
 // away: such a socket is not given back.
 func (s *Socket) tokenExpired() bool {
 	return s.expires != 0 && time.Now().UnixNano() >= s.expires
-}
-
-// replayAfter attaches the socket to c and queues the logged events after
-// offset, with their offsets, before anything newer; it unpins the log.
-// It attaches nothing and reports false once c has closed: c's close
-// then winds the socket down, and must not find it on a dead connection.
-func (s *Socket) replayAfter(c *conn, after uint64) bool {
-	o := &s.out
-	o.mu.Lock()
-	o.pinned = false
-	if c.isClosed() {
-		o.mu.Unlock()
-		return false
-	}
-	o.conn = c
-	for i := range int(o.log.n) {
-		if ev := o.log.at(i); ev.numbered.offset > after {
-			c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
-		}
-	}
-	o.mu.Unlock()
-	c.sess.Flush()
-	return true
 }
 
 // expireLoop ends kept sockets whose window has passed.

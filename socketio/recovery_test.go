@@ -170,24 +170,75 @@ func TestRecoveryFailsOnceTheLogDroppedAMissedEvent(t *testing.T) {
 // that the log reaches back far enough holds until the replay.
 func TestRecoveryKeepsEventsThatArriveWhileTheHookDecides(t *testing.T) {
 	r := startHeldRecovery(t, func(c *herald.Config) { c.SocketIO.RecoveryEvents = 3 })
-	n, c2, release, hello := r.n, r.c2, r.release, r.hello
-	for i := 1; i <= 5; i++ { // more than recovery_events, while the hook holds the client
-		n.publish(t, fmt.Sprintf(`{"channel":"news","data":%d}`, i))
-	}
-	close(release)
-	p := c2.next()
-	for p.Type != socketio.Connect {
-		p = c2.next()
-	}
-	var back struct{ SID string }
-	json.Unmarshal(p.Data, &back)
-	if back.SID != hello.SID {
-		t.Fatalf("not recovered: %s", p.Data)
+	c2, hello := r.c2, r.hello
+	r.publishWhileHeld(t, 5) // more than recovery_events
+	if sid := r.connectAnswer(t); sid != hello.SID {
+		t.Fatalf("not recovered: sid %q, want %q", sid, hello.SID)
 	}
 	for want := 1; want <= 5; want++ {
 		if args := c2.event("/", "message"); string(args[0].JSON) != fmt.Sprint(want) {
 			t.Fatalf("replayed %s, want %d: an event was lost", args[0].JSON, want)
 		}
+	}
+}
+
+// The log of a recovering socket is bounded even while the hook holds it:
+// once it has dropped a missed event, the client gets a new socket.
+func TestRecoveryFailsWhenTheLogOverflowsWhileTheHookDecides(t *testing.T) {
+	r := startHeldRecovery(t, func(c *herald.Config) { c.SocketIO.RecoveryEvents = 3 })
+	r.publishWhileHeld(t, 4*3+1) // one past the pinned log's bound, four times recovery_events
+	if sid := r.connectAnswer(t); sid == "" || sid == r.hello.SID {
+		t.Fatalf("sid %q: want a new socket, the log lost a missed event", sid)
+	}
+}
+
+// A recovering client whose connection closes while the hook decides
+// leaves its socket kept, unannounced, for its next try.
+func TestRecoveryOfAConnectionThatClosesWhileTheHookDecides(t *testing.T) {
+	r := startHeldRecovery(t, nil)
+	io := r.n.SocketIO()
+	var recovered atomic.Int32
+	io.OnConnect("/", func(s *sio.Socket) error {
+		if s.Recovered() {
+			recovered.Add(1)
+		}
+		return nil
+	})
+	r.c2.ws.Close()
+	waitUntil(t, "the server noticed", func() bool { return io.Len() == 0 })
+	close(r.release)
+	c3 := dialSIO(t, r.n, "")
+	var back struct{ SID string }
+	json.Unmarshal(c3.connect("/", map[string]string{"pid": r.hello.PID, "offset": r.offset}).Data, &back)
+	if back.SID != r.hello.SID {
+		t.Fatalf("the next try got %q, want the kept socket %q", back.SID, r.hello.SID)
+	}
+	waitUntil(t, "OnConnect", func() bool { return recovered.Load() >= 1 })
+	time.Sleep(50 * time.Millisecond)
+	if got := recovered.Load(); got != 1 {
+		t.Fatalf("OnConnect ran %d times for the recovered socket, want once", got)
+	}
+}
+
+// A recovered socket's OnConnect runs before the events its client sends
+// once it hears CONNECT, as a new socket's does.
+func TestRecoveredSocketsOnConnectRunsBeforeItsClientsEvents(t *testing.T) {
+	r := startHeldRecovery(t, nil)
+	io := r.n.SocketIO()
+	io.OnConnect("/", func(s *sio.Socket) error {
+		if s.Recovered() {
+			time.Sleep(100 * time.Millisecond) // a slow hook
+			s.SetContext("welcomed back")
+		}
+		return nil
+	})
+	io.OnEvent("/", "who", func(s *sio.Socket) any { return s.Context() })
+	close(r.release)
+	if sid := r.connectAnswer(t); sid != r.hello.SID {
+		t.Fatalf("not recovered: %q", sid)
+	}
+	if got := r.c2.emit("/", true, "who"); len(got) != 1 || str(t, got[0]) != "welcomed back" {
+		t.Fatalf("the event ran before OnConnect: %v", got)
 	}
 }
 
@@ -246,6 +297,31 @@ type heldRecovery struct {
 	c2      *sioClient
 	release chan struct{}
 	hello   struct{ SID, PID string }
+	offset  string // of the event received before the drop
+}
+
+// publishWhileHeld publishes 1..count to "news" while the hook holds the
+// restore, waits until fan-out has logged them all, then lets the hook go.
+func (r *heldRecovery) publishWhileHeld(t *testing.T, count int) {
+	t.Helper()
+	before := r.n.Info().Delivered
+	for i := 1; i <= count; i++ {
+		r.n.publish(t, fmt.Sprintf(`{"channel":"news","data":%d}`, i))
+	}
+	waitUntil(t, "fan-out", func() bool { return r.n.Info().Delivered >= before+int64(count) })
+	close(r.release)
+}
+
+// connectAnswer returns the sid of the recovering client's CONNECT answer.
+func (r *heldRecovery) connectAnswer(t *testing.T) string {
+	t.Helper()
+	p := r.c2.next()
+	for p.Type != socketio.Connect && p.Type != socketio.ConnectError {
+		p = r.c2.next()
+	}
+	var back struct{ SID string }
+	json.Unmarshal(p.Data, &back)
+	return back.SID
 }
 
 // startHeldRecovery returns once the hook holds the restore.
@@ -273,13 +349,13 @@ func startHeldRecovery(t *testing.T, mutate func(*herald.Config)) *heldRecovery 
 	json.Unmarshal(c.connect("/", nil).Data, &r.hello)
 	waitJoined(t, r.n, "news")
 	r.n.publish(t, `{"channel":"news","data":0}`)
-	offset := lastOffset(t, c.event("/", "message"))
+	r.offset = lastOffset(t, c.event("/", "message"))
 	c.ws.Close()
 	waitUntil(t, "the server noticed", func() bool { return io.Len() == 0 })
 
 	holding.Store(true)
 	r.c2 = dialSIO(t, r.n, "")
-	auth, _ := json.Marshal(map[string]string{"pid": r.hello.PID, "offset": offset})
+	auth, _ := json.Marshal(map[string]string{"pid": r.hello.PID, "offset": r.offset})
 	r.c2.send(socketio.Packet{Type: socketio.Connect, Namespace: "/", Data: auth})
 	<-entered
 	return r

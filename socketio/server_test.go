@@ -1,11 +1,13 @@
 package socketio_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,4 +360,33 @@ func TestServesTheOfficialClient(t *testing.T) {
 			t.Fatalf("%s: %d %q %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body[:60])
 		}
 	}
+}
+
+// A client's namespace DISCONNECT runs the node's OnDisconnect hook off
+// the reading path: while the hook is busy, the same connection's other
+// namespace is served.
+func TestNamespaceDisconnectHookDoesNotHoldUpTheReader(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	inHook := make(chan struct{}, 1)
+	hooks := herald.Hooks{OnDisconnect: func(ctx context.Context, e herald.DisconnectEvent) {
+		if e.Reason == "client namespace disconnect" {
+			inHook <- struct{}{}
+			<-release
+		}
+	}}
+	n := startNode(t, nil, herald.WithHooks(hooks))
+	io := n.SocketIO()
+	io.OnConnect("/chat", nil)
+	io.OnEvent("/", "ping", func(s *sio.Socket) string { return "pong" })
+	c := dialSIO(t, n, "")
+	c.mustConnect("/", nil)
+	c.mustConnect("/chat", nil)
+	c.send(socketio.Packet{Type: socketio.Disconnect, Namespace: "/chat"})
+	<-inHook
+	if got := c.emit("/", true, "ping"); str(t, got[0]) != "pong" {
+		t.Fatalf("ack %v", got)
+	}
+	once.Do(func() { close(release) })
 }

@@ -63,9 +63,6 @@ type Socket struct {
 	// running is true while that goroutine exists.
 	tasks   []func()
 	running bool
-	// restoring is true from a restore's start until it has queued
-	// OnConnect, or a close that raced it has claimed it (see settleRestore).
-	restoring bool
 	// disconnectedAt is when a recoverable socket lost its transport
 	// (unix nanoseconds).
 	disconnectedAt int64
