@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/poll"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 	"github.com/heraldhq/herald/socketio"
 	"github.com/prometheus/client_golang/prometheus"
@@ -175,16 +176,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 // waitWoundDown waits until every herald-protocol connection has finished
 // closing, OnDisconnect included, or ctx is done.
 func (n *Node) waitWoundDown(ctx context.Context) error {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for n.windingDown.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
-	return nil
+	return poll.Until(ctx, 5*time.Millisecond, func() bool { return n.windingDown.Load() == 0 })
 }
 
 // nextClientID returns a connection id unique in the cluster.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldhq/herald/internal/poll"
 	"github.com/heraldhq/herald/internal/transport/engineio"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
@@ -85,15 +86,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 // its sockets have wound down, or ctx is done. (Closes are reported
 // asynchronously, so a WaitGroup could be added to while it is waited on.)
 func (s *Server) waitClosed(ctx context.Context) {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for s.open.Load() != 0 || s.closers.Load() != 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	_ = poll.Until(ctx, 5*time.Millisecond, func() bool { return s.open.Load() == 0 && s.closers.Load() == 0 })
 }
 
 // Of returns namespace name, creating it if needed. Names start with "/".

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/internal/poll"
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
 )
@@ -155,19 +156,13 @@ func (e *Engine) CloseAll(code int, reason string) {
 // Drain waits until every connection is gone or ctx ends, then drops
 // whatever is left.
 func (e *Engine) Drain(ctx context.Context) error {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for e.Len() > 0 {
-		select {
-		case <-ctx.Done():
-			for _, c := range e.conns.snapshot() {
-				c.abort()
-			}
-			return ctx.Err()
-		case <-t.C:
+	err := poll.Until(ctx, 10*time.Millisecond, func() bool { return e.Len() == 0 })
+	if err != nil {
+		for _, c := range e.conns.snapshot() {
+			c.abort()
 		}
 	}
-	return nil
+	return err
 }
 
 // Stop drops every connection and stops the heartbeat. Calling it again
