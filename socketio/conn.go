@@ -178,15 +178,6 @@ func (c *conn) forget(so *Socket) {
 	c.mu.Unlock()
 }
 
-// isClosed reports whether the connection has ended. A socket may ask
-// holding its outbox lock (outbox, then conn: the order a close from
-// inside a send takes them).
-func (c *conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // joined stops the connect timer once a namespace is joined.
 func (c *conn) joined() {
 	c.mu.Lock()

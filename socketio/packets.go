@@ -114,23 +114,10 @@ func (s *Socket) admitEvent(p socketio.Packet) bool {
 // a socket with nothing to do has no goroutine.
 func (s *Socket) run(f func()) {
 	s.mu.Lock()
-	start := s.queueLocked(f)
-	s.mu.Unlock()
-	s.startLoop(start)
-}
-
-// queueLocked appends f to the tasks and reports whether the handler
-// goroutine must be started; s.mu held.
-func (s *Socket) queueLocked(f func()) bool {
 	s.tasks = append(s.tasks, f)
-	if s.running {
-		return false
-	}
+	start := !s.running
 	s.running = true
-	return true
-}
-
-func (s *Socket) startLoop(start bool) {
+	s.mu.Unlock()
 	if start {
 		s.srv.closers.Add(1)
 		go s.loop()

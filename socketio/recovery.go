@@ -114,6 +114,7 @@ const (
 // with OnConnect already queued: the application hears OnConnect then
 // OnDisconnect. OnConnect is queued before the client hears CONNECT, so
 // it runs before any event the client sends back, as for a new socket.
+// Lock order: the outbox, then the connection, then the socket's own.
 func (s *Socket) resume(c *conn, fresh *Socket, after uint64) resumeResult {
 	o := &s.out
 	o.mu.Lock()
