@@ -30,8 +30,8 @@ test-e2e: build
 # Short fuzzing of every decoder of untrusted bytes.
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeCommand -fuzztime=30s ./internal/protocol/jsonproto/
-	$(GO) test -run='^$$' -fuzz=FuzzDecodePayload -fuzztime=30s ./internal/protocol/engineio/
-	$(GO) test -run='^$$' -fuzz=FuzzDecoder -fuzztime=30s ./internal/protocol/socketio/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodePayload -fuzztime=30s ./internal/protocol/eioproto/
+	$(GO) test -run='^$$' -fuzz=FuzzDecoder -fuzztime=30s ./internal/protocol/sioproto/
 	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=30s ./internal/auth/
 
 bench:

@@ -7,7 +7,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/broker"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // builtins let Socket.IO clients use herald's channels with no Go code,
@@ -62,7 +62,7 @@ func builtinPublish(s *Socket, args []Arg) any {
 	}
 	event := "message"
 	if len(args) > 2 {
-		if err := json.Unmarshal(args[2].JSON, &event); err != nil || event == "" || socketio.IsReservedEvent(event) {
+		if err := json.Unmarshal(args[2].JSON, &event); err != nil || event == "" || sioproto.IsReservedEvent(event) {
 			return failure(fmt.Errorf("herald:publish: the event name must be a non-reserved string"))
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // node is a herald node served over real HTTP for Socket.IO tests.
@@ -69,12 +69,12 @@ type sioClient struct {
 	t       *testing.T
 	ws      *websocket.Conn
 	wmu     sync.Mutex
-	packets chan socketio.Packet
+	packets chan sioproto.Packet
 	closed  chan error
 	nextAck uint64
 	// held are packets read while waiting for something else, handed out
 	// first by next.
-	held []socketio.Packet
+	held []sioproto.Packet
 }
 
 func dialSIO(t *testing.T, n *node, query string) *sioClient {
@@ -88,14 +88,14 @@ func dialSIO(t *testing.T, n *node, query string) *sioClient {
 	if err != nil || open[0] != '0' {
 		t.Fatalf("open packet: %q %v", open, err)
 	}
-	c := &sioClient{t: t, ws: ws, packets: make(chan socketio.Packet, 256), closed: make(chan error, 1)}
+	c := &sioClient{t: t, ws: ws, packets: make(chan sioproto.Packet, 256), closed: make(chan error, 1)}
 	go c.read()
 	t.Cleanup(func() { ws.Close() })
 	return c
 }
 
 func (c *sioClient) read() {
-	dec := socketio.NewDecoder(socketio.DefaultMaxAttachments)
+	dec := sioproto.NewDecoder(sioproto.DefaultMaxAttachments)
 	for {
 		typ, msg, err := c.ws.ReadMessage()
 		if err != nil {
@@ -135,8 +135,8 @@ func (c *sioClient) write(typ int, b []byte) {
 }
 
 // send writes a Socket.IO packet as an Engine.IO message.
-func (c *sioClient) send(p socketio.Packet) {
-	text, bins, err := socketio.Encode(p)
+func (c *sioClient) send(p sioproto.Packet) {
+	text, bins, err := sioproto.Encode(p)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -148,16 +148,16 @@ func (c *sioClient) send(p socketio.Packet) {
 
 // connect joins nsp with the auth payload and returns the CONNECT answer
 // (or the CONNECT_ERROR) packet.
-func (c *sioClient) connect(nsp string, auth any) socketio.Packet {
+func (c *sioClient) connect(nsp string, auth any) sioproto.Packet {
 	c.t.Helper()
-	p := socketio.Packet{Type: socketio.Connect, Namespace: nsp}
+	p := sioproto.Packet{Type: sioproto.Connect, Namespace: nsp}
 	if auth != nil {
 		p.Data, _ = json.Marshal(auth)
 	}
 	c.send(p)
 	for {
 		got := c.next()
-		if got.Namespace == nsp && (got.Type == socketio.Connect || got.Type == socketio.ConnectError) {
+		if got.Namespace == nsp && (got.Type == sioproto.Connect || got.Type == sioproto.ConnectError) {
 			return got
 		}
 	}
@@ -167,7 +167,7 @@ func (c *sioClient) connect(nsp string, auth any) socketio.Packet {
 func (c *sioClient) mustConnect(nsp string, auth any) string {
 	c.t.Helper()
 	p := c.connect(nsp, auth)
-	if p.Type != socketio.Connect {
+	if p.Type != sioproto.Connect {
 		c.t.Fatalf("connect %s: %s %s", nsp, p.Type, p.Data)
 	}
 	var v struct{ SID string }
@@ -176,16 +176,16 @@ func (c *sioClient) mustConnect(nsp string, auth any) string {
 }
 
 // emit sends an event; with ack, it waits for and returns the ack's args.
-func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []socketio.Arg {
+func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []sioproto.Arg {
 	c.t.Helper()
-	var a socketio.Args
+	var a sioproto.Args
 	a.String(event)
 	for _, v := range args {
 		if err := a.Value(v); err != nil {
 			c.t.Fatal(err)
 		}
 	}
-	p := a.Packet(socketio.Event, nsp)
+	p := a.Packet(sioproto.Event, nsp)
 	if !ack {
 		c.send(p)
 		return nil
@@ -195,7 +195,7 @@ func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []sock
 	c.send(p)
 	for {
 		got := c.read1()
-		if got.Type == socketio.Ack && got.ID == p.ID {
+		if got.Type == sioproto.Ack && got.ID == p.ID {
 			out, err := got.Args()
 			if err != nil {
 				c.t.Fatal(err)
@@ -207,7 +207,7 @@ func (c *sioClient) emit(nsp string, ack bool, event string, args ...any) []sock
 }
 
 // next returns the next packet, held ones first.
-func (c *sioClient) next() socketio.Packet {
+func (c *sioClient) next() sioproto.Packet {
 	c.t.Helper()
 	if len(c.held) > 0 {
 		p := c.held[0]
@@ -217,7 +217,7 @@ func (c *sioClient) next() socketio.Packet {
 	return c.read1()
 }
 
-func (c *sioClient) read1() socketio.Packet {
+func (c *sioClient) read1() sioproto.Packet {
 	c.t.Helper()
 	select {
 	case p, ok := <-c.packets:
@@ -228,16 +228,16 @@ func (c *sioClient) read1() socketio.Packet {
 	case <-time.After(5 * time.Second):
 		c.t.Fatal("no packet within 5s")
 	}
-	return socketio.Packet{}
+	return sioproto.Packet{}
 }
 
 // event waits for event name on nsp, skipping other packets, and returns
 // its arguments.
-func (c *sioClient) event(nsp, name string) []socketio.Arg {
+func (c *sioClient) event(nsp, name string) []sioproto.Arg {
 	c.t.Helper()
 	for {
 		p := c.next()
-		if p.Type != socketio.Event || p.Namespace != nsp {
+		if p.Type != sioproto.Event || p.Namespace != nsp {
 			continue
 		}
 		if n, _ := p.EventName(); n == name {
@@ -260,7 +260,7 @@ func (c *sioClient) noEvent(nsp, name string, d time.Duration) {
 			if !ok {
 				return
 			}
-			if n, _ := p.EventName(); p.Type == socketio.Event && p.Namespace == nsp && n == name {
+			if n, _ := p.EventName(); p.Type == sioproto.Event && p.Namespace == nsp && n == name {
 				c.t.Fatalf("unexpected %s on %s", name, nsp)
 			}
 		case <-deadline:
@@ -269,7 +269,7 @@ func (c *sioClient) noEvent(nsp, name string, d time.Duration) {
 	}
 }
 
-func str(t *testing.T, a socketio.Arg) string {
+func str(t *testing.T, a sioproto.Arg) string {
 	t.Helper()
 	var s string
 	if err := json.Unmarshal(a.JSON, &s); err != nil {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // ErrDisconnected is returned for acknowledgements cut short by a
@@ -27,7 +27,7 @@ func (s *Socket) Disconnect() {
 	if !s.state.CompareAndSwap(socketConnected, socketDisconnecting) {
 		return
 	}
-	s.postPacket(socketio.Packet{Type: socketio.Disconnect, Namespace: s.nsp.name}, func() {
+	s.postPacket(sioproto.Packet{Type: sioproto.Disconnect, Namespace: s.nsp.name}, func() {
 		if c := s.conn(); c != nil {
 			c.forget(s)
 		}

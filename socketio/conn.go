@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	"github.com/heraldhq/herald/internal/transport/engineio"
 )
 
@@ -19,7 +19,7 @@ type conn struct {
 	srv  *Server
 	sess *engineio.Session
 	// dec assembles packets; only the connection's reading path uses it.
-	dec socketio.Decoder
+	dec sioproto.Decoder
 
 	mu sync.Mutex
 	// sockets has one socket per namespace; a client rarely joins more
@@ -128,14 +128,14 @@ func (c *conn) list() []*Socket {
 }
 
 // route hands a packet to the socket of its namespace, or starts one.
-func (c *conn) route(p socketio.Packet) {
+func (c *conn) route(p sioproto.Packet) {
 	c.mu.Lock()
 	so := c.socket(p.Namespace)
 	c.mu.Unlock()
 	switch {
-	case so == nil && p.Type == socketio.Connect:
+	case so == nil && p.Type == sioproto.Connect:
 		c.connect(p.Namespace, p.Data)
-	case so != nil && p.Type != socketio.Connect && p.Type != socketio.ConnectError:
+	case so != nil && p.Type != sioproto.Connect && p.Type != sioproto.ConnectError:
 		so.onPacket(p)
 	default:
 		// The reference closes the connection on a packet that does not
@@ -148,7 +148,7 @@ func (c *conn) route(p socketio.Packet) {
 func (c *conn) connect(nsp string, auth json.RawMessage) {
 	n := c.srv.namespace(nsp)
 	if n == nil {
-		c.sendPacket(socketio.Packet{Type: socketio.ConnectError, Namespace: nsp,
+		c.sendPacket(sioproto.Packet{Type: sioproto.ConnectError, Namespace: nsp,
 			Data: json.RawMessage(`{"message":"Invalid namespace"}`)})
 		return
 	}
@@ -206,8 +206,8 @@ func (c *conn) connectTimedOut() {
 }
 
 // sendPacket writes one packet to the connection, outside any socket.
-func (c *conn) sendPacket(p socketio.Packet) {
-	text, bins, err := socketio.Encode(p)
+func (c *conn) sendPacket(p sioproto.Packet) {
+	text, bins, err := sioproto.Encode(p)
 	if err != nil {
 		c.srv.backend.Logger().Error("socket.io: encoding a packet", "err", err)
 		return

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // ErrAckTimeout is returned when a client does not acknowledge in time.
@@ -70,7 +70,7 @@ func (s *Socket) dropAck(id uint64) {
 }
 
 // resolveAck hands an ACK from the client to the emit waiting for it.
-func (s *Socket) resolveAck(p socketio.Packet) {
+func (s *Socket) resolveAck(p sioproto.Packet) {
 	s.mu.Lock()
 	ch, ok := s.acks[p.ID]
 	delete(s.acks, p.ID)
@@ -88,20 +88,20 @@ func (s *Socket) resolveAck(p socketio.Packet) {
 
 // sendAck answers a client's event with the handler's results.
 func (s *Socket) sendAck(id uint64, results []any) {
-	var a socketio.Args
+	var a sioproto.Args
 	if err := buildArgs(&a, results); err != nil {
 		s.reportError(fmt.Errorf("acknowledgement: %w", err))
 		return
 	}
-	pkt := a.Packet(socketio.Ack, s.nsp.name)
+	pkt := a.Packet(sioproto.Ack, s.nsp.name)
 	pkt.ID, pkt.HasID = id, true
 	s.postPacket(pkt, nil)
 }
 
 // postPacket sends a non-event packet (ACK, DISCONNECT) through the hub,
 // in order with the socket's events; after runs once it is queued.
-func (s *Socket) postPacket(pkt socketio.Packet, after func()) {
-	text, bins, err := socketio.Encode(pkt)
+func (s *Socket) postPacket(pkt sioproto.Packet, after func()) {
+	text, bins, err := sioproto.Encode(pkt)
 	if err != nil {
 		s.reportError(err)
 		return
@@ -113,17 +113,17 @@ func (s *Socket) postPacket(pkt socketio.Packet, after func()) {
 
 // encodeEvent builds an EVENT packet for this socket alone.
 func (s *Socket) encodeEvent(event string, args []any, id uint64, withID bool) (*encodedEvent, error) {
-	if socketio.IsReservedEvent(event) {
+	if sioproto.IsReservedEvent(event) {
 		return nil, fmt.Errorf("socketio: %q is a reserved event name", event)
 	}
-	var a socketio.Args
+	var a sioproto.Args
 	a.String(event)
 	if err := buildArgs(&a, args); err != nil {
 		return nil, err
 	}
-	pkt := a.Packet(socketio.Event, s.nsp.name)
+	pkt := a.Packet(sioproto.Event, s.nsp.name)
 	pkt.ID, pkt.HasID = id, withID
-	text, err := socketio.AppendPacket(nil, pkt)
+	text, err := sioproto.AppendPacket(nil, pkt)
 	if err != nil {
 		return nil, err
 	}

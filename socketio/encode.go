@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/hub"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 
@@ -100,7 +100,7 @@ func (n *Namespace) encodeMessage(m *hub.Message) any {
 	if event == "" {
 		event = "message"
 	}
-	var a socketio.Args
+	var a sioproto.Args
 	a.String(event)
 	if p.Args != nil {
 		for _, arg := range p.Args {
@@ -109,9 +109,9 @@ func (n *Namespace) encodeMessage(m *hub.Message) any {
 	} else {
 		a.Raw(orNull(p.Data))
 	}
-	pkt := a.Packet(socketio.Event, n.name)
+	pkt := a.Packet(sioproto.Event, n.name)
 	pkt.Attachments = p.Attachments // placeholders in p.Args refer to them
-	text, err := socketio.AppendPacket(nil, pkt)
+	text, err := sioproto.AppendPacket(nil, pkt)
 	if err != nil {
 		n.srv.backend.Logger().Error("socket.io: encoding a publication", "channel", p.Channel, "err", err)
 		return (*encodedEvent)(nil)

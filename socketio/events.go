@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // Arg is one argument of an event or acknowledgement.
@@ -51,7 +51,7 @@ func (a Arg) Value() (any, error) {
 
 // argsOf returns the arguments of an EVENT (after its name) or an ACK,
 // with binary values rebuilt wherever they are nested.
-func argsOf(p socketio.Packet) ([]Arg, error) {
+func argsOf(p sioproto.Packet) ([]Arg, error) {
 	top, err := p.Args()
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func newEventHandler(f any) (*eventHandler, error) {
 		return nil, fmt.Errorf("handler is a %s, not a func", t.Kind())
 	}
 	if t.NumIn() == 0 || t.In(0) != socketType {
-		return nil, errors.New("a handler's first parameter must be *socketio.Socket")
+		return nil, errors.New("a handler's first parameter must be *sioproto.Socket")
 	}
 	h := &eventHandler{fn: v, variadic: t.IsVariadic()}
 	for i := 1; i < t.NumIn(); i++ {
@@ -189,7 +189,7 @@ func resultValue(v reflect.Value) any {
 // buildArgs encodes Go values as event or ack arguments; []byte values
 // become binary attachments, and an Arg received earlier goes out as it
 // came, binary values included.
-func buildArgs(a *socketio.Args, values []any) error {
+func buildArgs(a *sioproto.Args, values []any) error {
 	for i, v := range values {
 		if err := appendArg(a, v); err != nil {
 			return fmt.Errorf("socketio: argument %d: %w", i+1, err)
@@ -198,7 +198,7 @@ func buildArgs(a *socketio.Args, values []any) error {
 	return nil
 }
 
-func appendArg(a *socketio.Args, v any) error {
+func appendArg(a *sioproto.Args, v any) error {
 	arg, ok := v.(Arg)
 	switch {
 	case !ok:

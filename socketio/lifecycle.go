@@ -9,7 +9,7 @@ import (
 	"fmt"
 
 	"github.com/heraldhq/herald/internal/broker"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // newSocket prepares a socket for a CONNECT to n on c; it is not connected
@@ -132,7 +132,7 @@ func (s *Socket) refuse(e *ConnectError) {
 	if err != nil {
 		data = []byte(`{"message":"connection refused"}`)
 	}
-	c.sendPacket(socketio.Packet{Type: socketio.ConnectError, Namespace: s.nsp.name, Data: data})
+	c.sendPacket(sioproto.Packet{Type: sioproto.ConnectError, Namespace: s.nsp.name, Data: data})
 }
 
 // connected finishes a CONNECT: the socket serves, the client is told its
@@ -146,7 +146,7 @@ func (s *Socket) connected(c *conn) {
 	}
 	s.armExpiry()
 	c.joined()
-	c.sendPacket(socketio.Packet{Type: socketio.Connect, Namespace: s.nsp.name, Data: s.connectPayload()})
+	c.sendPacket(sioproto.Packet{Type: sioproto.Connect, Namespace: s.nsp.name, Data: s.connectPayload()})
 	s.onConnect()
 }
 

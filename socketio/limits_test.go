@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	sio "github.com/heraldhq/herald/socketio"
 )
 
@@ -55,7 +55,7 @@ func TestTransportDropDuringConnectLeavesNoSocket(t *testing.T) {
 	})
 	for range 3 {
 		c := dialSIO(t, n, "")
-		c.send(socketio.Packet{Type: socketio.Connect, Namespace: "/", Data: []byte(`{"token":"` + token(t, "alice") + `"}`)})
+		c.send(sioproto.Packet{Type: sioproto.Connect, Namespace: "/", Data: []byte(`{"token":"` + token(t, "alice") + `"}`)})
 		<-entered
 		c.ws.Close() // the user reloads the page while the middleware runs
 	}
@@ -95,7 +95,7 @@ func TestSocketLimits(t *testing.T) {
 		c.emit("/", false, "x")
 	}
 	for {
-		if p := c.next(); p.Type == socketio.Disconnect {
+		if p := c.next(); p.Type == sioproto.Disconnect {
 			break
 		}
 	}
@@ -115,7 +115,7 @@ func TestSocketTokenExpiry(t *testing.T) {
 			if !ok {
 				t.Fatal("closed")
 			}
-			if p.Type == socketio.Disconnect {
+			if p.Type == sioproto.Disconnect {
 				return
 			}
 		case <-deadline:

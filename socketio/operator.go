@@ -9,7 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // Operator is a broadcast being set up: the rooms it goes to, the rooms
@@ -68,10 +68,10 @@ func (o *Operator) Volatile() *Operator {
 // could subscribe to. With no rooms it goes to every socket of the
 // namespace on this node.
 func (o *Operator) Emit(event string, args ...any) error {
-	if socketio.IsReservedEvent(event) {
+	if sioproto.IsReservedEvent(event) {
 		return fmt.Errorf("socketio: %q is a reserved event name", event)
 	}
-	var a socketio.Args
+	var a sioproto.Args
 	if err := buildArgs(&a, args); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (o *Operator) Emit(event string, args ...any) error {
 // publication carries the event's arguments for Socket.IO receivers and,
 // in Data, as JSON for herald-protocol receivers: the single argument, or
 // an array of them (bytes as base64).
-func (o *Operator) publication(event string, a *socketio.Args, args []any) *broker.Publication {
+func (o *Operator) publication(event string, a *sioproto.Args, args []any) *broker.Publication {
 	p := &broker.Publication{Event: event, Except: o.except, Volatile: o.volatile}
 	if o.from != nil {
 		p.Info = o.from.clientInfo()
@@ -139,17 +139,17 @@ func copyBins(b [][]byte) [][]byte {
 
 // sendDirect sends the event to sockets of this node, except those in
 // the except rooms, in order with everything else each is sent.
-func (o *Operator) sendDirect(sockets []*Socket, event string, a *socketio.Args) error {
-	var ev socketio.Args
+func (o *Operator) sendDirect(sockets []*Socket, event string, a *sioproto.Args) error {
+	var ev sioproto.Args
 	ev.String(event)
 	var raws []json.RawMessage
 	_ = json.Unmarshal(a.JSON(), &raws)
 	for _, r := range raws {
 		ev.Raw(r)
 	}
-	pkt := ev.Packet(socketio.Event, o.nsp.name)
+	pkt := ev.Packet(sioproto.Event, o.nsp.name)
 	pkt.Attachments = a.Attachments()
-	text, err := socketio.AppendPacket(nil, pkt)
+	text, err := sioproto.AppendPacket(nil, pkt)
 	if err != nil {
 		return err
 	}

@@ -4,22 +4,22 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	"golang.org/x/time/rate"
 )
 
 // onPacket handles a packet for this socket, on the connection's reading
 // path: acknowledgements are resolved at once (a handler may be waiting
 // for one), events go to the socket's handler goroutine.
-func (s *Socket) onPacket(p socketio.Packet) {
+func (s *Socket) onPacket(p sioproto.Packet) {
 	switch p.Type {
-	case socketio.Event:
+	case sioproto.Event:
 		if s.admitEvent(p) {
 			s.run(func() { s.handleEvent(p) })
 		}
-	case socketio.Ack:
+	case sioproto.Ack:
 		s.resolveAck(p)
-	case socketio.Disconnect:
+	case sioproto.Disconnect:
 		if c := s.conn(); c != nil {
 			c.forget(s)
 		}
@@ -31,7 +31,7 @@ func (s *Socket) onPacket(p socketio.Packet) {
 
 // handleEvent runs the handler of an event and sends its results as the
 // acknowledgement when the client asked for one.
-func (s *Socket) handleEvent(p socketio.Packet) {
+func (s *Socket) handleEvent(p sioproto.Packet) {
 	if s.state.Load() != socketConnected {
 		return // the reference ignores events that arrive after disconnect
 	}
@@ -79,7 +79,7 @@ func (s *Socket) dispatch(name string, args []Arg) (results []any, handled bool,
 // bounds the events waiting for the socket's handlers. A refused event
 // with an acknowledgement gets {"error": …}; a burst-long run of refusals,
 // or a backlog past the bound, disconnects the socket.
-func (s *Socket) admitEvent(p socketio.Packet) bool {
+func (s *Socket) admitEvent(p sioproto.Packet) bool {
 	l := s.srv.backend.Limits()
 	s.mu.Lock()
 	if s.limiter == nil {

@@ -10,12 +10,12 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/auth"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	sio "github.com/heraldhq/herald/socketio"
 )
 
 // lastOffset is what a client keeps: the last argument of each event.
-func lastOffset(t *testing.T, args []socketio.Arg) string {
+func lastOffset(t *testing.T, args []sioproto.Arg) string {
 	t.Helper()
 	return str(t, args[len(args)-1])
 }
@@ -56,7 +56,7 @@ func TestConnectionStateRecovery(t *testing.T) {
 	p = c2.connect("/", map[string]string{"pid": hello.PID, "offset": offset})
 	var back struct{ SID, PID string }
 	json.Unmarshal(p.Data, &back)
-	if p.Type != socketio.Connect || back.SID != hello.SID || back.PID != hello.PID {
+	if p.Type != sioproto.Connect || back.SID != hello.SID || back.PID != hello.PID {
 		t.Fatalf("recovery: %s %s (was %+v)", p.Type, p.Data, hello)
 	}
 	if !<-recovered {
@@ -266,7 +266,7 @@ func TestRecoveryRefusesASocketWhoseTokenExpired(t *testing.T) {
 	p := c2.connect("/", map[string]string{"pid": hello.PID, "offset": "0", "token": token(t, "u")})
 	var back struct{ SID string }
 	json.Unmarshal(p.Data, &back)
-	if p.Type != socketio.Connect || back.SID == "" {
+	if p.Type != sioproto.Connect || back.SID == "" {
 		t.Fatalf("the fresh token was refused: %s %s", p.Type, p.Data)
 	}
 	if back.SID == hello.SID {
@@ -316,7 +316,7 @@ func (r *heldRecovery) publishWhileHeld(t *testing.T, count int) {
 func (r *heldRecovery) connectAnswer(t *testing.T) string {
 	t.Helper()
 	p := r.c2.next()
-	for p.Type != socketio.Connect && p.Type != socketio.ConnectError {
+	for p.Type != sioproto.Connect && p.Type != sioproto.ConnectError {
 		p = r.c2.next()
 	}
 	var back struct{ SID string }
@@ -356,7 +356,7 @@ func startHeldRecovery(t *testing.T, mutate func(*herald.Config)) *heldRecovery 
 	holding.Store(true)
 	r.c2 = dialSIO(t, r.n, "")
 	auth, _ := json.Marshal(map[string]string{"pid": r.hello.PID, "offset": r.offset})
-	r.c2.send(socketio.Packet{Type: socketio.Connect, Namespace: "/", Data: auth})
+	r.c2.send(sioproto.Packet{Type: sioproto.Connect, Namespace: "/", Data: auth})
 	<-entered
 	return r
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/internal/protocol/socketio"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	sio "github.com/heraldhq/herald/socketio"
 )
 
@@ -24,12 +24,12 @@ func TestConnectNamespaces(t *testing.T) {
 	}
 	c.mustConnect("/chat", nil)
 	p := c.connect("/nowhere", nil)
-	if p.Type != socketio.ConnectError || string(p.Data) != `{"message":"Invalid namespace"}` {
+	if p.Type != sioproto.ConnectError || string(p.Data) != `{"message":"Invalid namespace"}` {
 		t.Fatalf("unknown namespace: %s %s", p.Type, p.Data)
 	}
 	// A second CONNECT to a namespace already joined breaks the protocol:
 	// the reference closes the connection.
-	c.send(socketio.Packet{Type: socketio.Connect, Namespace: "/"})
+	c.send(sioproto.Packet{Type: sioproto.Connect, Namespace: "/"})
 	select {
 	case <-c.closed:
 	case <-time.After(5 * time.Second):
@@ -41,7 +41,7 @@ func TestDynamicNamespace(t *testing.T) {
 	n := startNode(t, func(c *herald.Config) { c.SocketIO.DynamicNamespaces = `^/tenant-[a-z]+$` })
 	c := dialSIO(t, n, "")
 	c.mustConnect("/tenant-acme", nil)
-	if p := c.connect("/tenant-42", nil); p.Type != socketio.ConnectError {
+	if p := c.connect("/tenant-42", nil); p.Type != sioproto.ConnectError {
 		t.Fatalf("pattern mismatch admitted: %s", p.Type)
 	}
 }
@@ -56,15 +56,15 @@ func TestAuthAndMiddlewares(t *testing.T) {
 	})
 	c := dialSIO(t, n, "")
 	p := c.connect("/", nil)
-	if p.Type != socketio.ConnectError || !strings.Contains(string(p.Data), "authentication required") {
+	if p.Type != sioproto.ConnectError || !strings.Contains(string(p.Data), "authentication required") {
 		t.Fatalf("no token: %s %s", p.Type, p.Data)
 	}
 	p = c.connect("/", map[string]string{"token": "garbage"})
-	if p.Type != socketio.ConnectError || !strings.Contains(string(p.Data), `"code":4001`) {
+	if p.Type != sioproto.ConnectError || !strings.Contains(string(p.Data), `"code":4001`) {
 		t.Fatalf("bad token: %s %s", p.Type, p.Data)
 	}
 	p = c.connect("/", map[string]string{"token": token(t, "mallory")})
-	if p.Type != socketio.ConnectError || string(p.Data) != `{"data":{"until":"forever"},"message":"banned"}` {
+	if p.Type != sioproto.ConnectError || string(p.Data) != `{"data":{"until":"forever"},"message":"banned"}` {
 		t.Fatalf("middleware refusal: %s %s", p.Type, p.Data)
 	}
 	c.mustConnect("/", map[string]string{"token": token(t, "alice")})
@@ -100,29 +100,29 @@ func TestEventsAcksBothWays(t *testing.T) {
 	}
 	// Server→client ack, asked from inside a handler. One goroutine reads:
 	// the question arrives before the ask-back's ack.
-	var ask socketio.Args
+	var ask sioproto.Args
 	ask.String("ask-back")
-	askPacket := ask.Packet(socketio.Event, "/")
+	askPacket := ask.Packet(sioproto.Event, "/")
 	askPacket.ID, askPacket.HasID = 900, true
 	c.send(askPacket)
-	var q socketio.Packet
+	var q sioproto.Packet
 	for {
 		q = c.next()
-		if name, _ := q.EventName(); q.Type == socketio.Event && name == "question" {
+		if name, _ := q.EventName(); q.Type == sioproto.Event && name == "question" {
 			break
 		}
 	}
 	if !q.HasID {
 		t.Fatal("EmitWithAck sent no ack id")
 	}
-	var a socketio.Args
+	var a sioproto.Args
 	a.String("yes")
-	reply := a.Packet(socketio.Ack, "/")
+	reply := a.Packet(sioproto.Ack, "/")
 	reply.ID, reply.HasID = q.ID, true
 	c.send(reply)
 	for {
 		p := c.next()
-		if p.Type != socketio.Ack || p.ID != 900 {
+		if p.Type != sioproto.Ack || p.ID != 900 {
 			continue
 		}
 		if res, err := p.Args(); err != nil || str(t, res[0]) != "client said yes" {
@@ -282,7 +282,7 @@ func TestPushAndServerDisconnect(t *testing.T) {
 	}
 	for {
 		p := c.next()
-		if p.Type == socketio.Disconnect {
+		if p.Type == sioproto.Disconnect {
 			break
 		}
 	}
@@ -291,7 +291,7 @@ func TestPushAndServerDisconnect(t *testing.T) {
 	}
 	// A client-side DISCONNECT has its own reason.
 	c.mustConnect("/", nil)
-	c.send(socketio.Packet{Type: socketio.Disconnect, Namespace: "/"})
+	c.send(sioproto.Packet{Type: sioproto.Disconnect, Namespace: "/"})
 	if r := <-reasons; r != "client namespace disconnect" {
 		t.Fatal(r)
 	}
@@ -383,7 +383,7 @@ func TestNamespaceDisconnectHookDoesNotHoldUpTheReader(t *testing.T) {
 	c := dialSIO(t, n, "")
 	c.mustConnect("/", nil)
 	c.mustConnect("/chat", nil)
-	c.send(socketio.Packet{Type: socketio.Disconnect, Namespace: "/chat"})
+	c.send(sioproto.Packet{Type: sioproto.Disconnect, Namespace: "/chat"})
 	<-inHook
 	if got := c.emit("/", true, "ping"); str(t, got[0]) != "pong" {
 		t.Fatalf("ack %v", got)

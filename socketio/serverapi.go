@@ -1,6 +1,6 @@
 package socketio
 
-import "github.com/heraldhq/herald/internal/protocol/socketio"
+import "github.com/heraldhq/herald/internal/protocol/sioproto"
 
 // BroadcastToRoom sends an event to every socket in room of namespace nsp
 // (and, as a publication, to herald-protocol subscribers of its channel).
@@ -71,6 +71,6 @@ func errNamespace(nsp string, s *Socket) error {
 }
 
 // socketioConnect is the CONNECT answer for s.
-func socketioConnect(s *Socket) socketio.Packet {
-	return socketio.Packet{Type: socketio.Connect, Namespace: s.nsp.name, Data: s.connectPayload()}
+func socketioConnect(s *Socket) sioproto.Packet {
+	return sioproto.Packet{Type: sioproto.Connect, Namespace: s.nsp.name, Data: s.connectPayload()}
 }

@@ -14,7 +14,7 @@ import (
 
 	gorilla "github.com/gorilla/websocket"
 
-	eio "github.com/heraldhq/herald/internal/protocol/engineio"
+	eio "github.com/heraldhq/herald/internal/protocol/eioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 

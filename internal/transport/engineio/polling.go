@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	eio "github.com/heraldhq/herald/internal/protocol/engineio"
+	eio "github.com/heraldhq/herald/internal/protocol/eioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 

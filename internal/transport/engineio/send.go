@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	eio "github.com/heraldhq/herald/internal/protocol/engineio"
+	eio "github.com/heraldhq/herald/internal/protocol/eioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	eio "github.com/heraldhq/herald/internal/protocol/engineio"
+	eio "github.com/heraldhq/herald/internal/protocol/eioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	eio "github.com/heraldhq/herald/internal/protocol/engineio"
+	eio "github.com/heraldhq/herald/internal/protocol/eioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 
