@@ -5,7 +5,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/heraldhq/herald.Version=$(VERSION)
 
-.PHONY: build run test lint test-go test-e2e fuzz bench clean
+.PHONY: build run test lint test-go test-bench test-e2e fuzz bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/herald ./cmd/herald
@@ -14,8 +14,10 @@ run: build
 	./bin/herald serve
 
 # Everything CI runs: formatting, vet, the Go suite under the race detector,
-# and the end-to-end suites against the built binary.
-test: lint test-go test-e2e
+# the bench's own end-to-end tests (test-bench: they build herald and run
+# servers and workers for a minute or more, so they are behind the loadtest tag
+# and out of test-go), and the end-to-end suites against the built binary.
+test: lint test-go test-bench test-e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -23,6 +25,10 @@ lint:
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The end-to-end tests of `herald bench` (cmd/herald/internal/bench).
+test-bench:
+	$(GO) test -race -count=1 -tags loadtest -timeout 30m ./cmd/herald/internal/bench/
 
 test-e2e: build
 	@if [ -f e2e/package.json ]; then bash e2e/run.sh; else echo "no e2e suite yet"; fi

@@ -1,10 +1,11 @@
+//go:build loadtest
+
 package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -49,26 +50,6 @@ func checkNoLeftovers(t *testing.T, bin string) {
 			t.Fatalf("processes of %s still running: %v", bin, left)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func TestScenarioUsage(t *testing.T) {
-	var out, errOut bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errOut, Executable: "/nonexistent"}
-	for _, args := range [][]string{{"socketio"}, {"nosuch"}, {}, {"idle", "--procs", "0"}, {"fanout", "--rate", "-1"},
-		{"idle", "--server-pid", "1"}, {"idle", "--url", "ws://10.1.2.3:80/ws"}, {"idle", "extra"},
-		{"socketio", "nosuch"}, {"socketio", "idle", "--target", "deno"}, {"socketio", "fanout", "--rates", "10,x"},
-		{"socketio", "fanout", "--rates", "10,-1"}, {"socketio", "fanout", "--max-p99", "0s"}, {"socketio", "idle", "extra"},
-		{"socketio", "idle", "--target", "both", "--url", "ws://127.0.0.1:1/"}, {"socketio", "fanout", "--event", ""},
-		{"socketio", "idle", "--node-dir", "/nonexistent", "--target", "node"}} {
-		err := Main(args, env)
-		var ue *UsageError
-		if !errors.As(err, &ue) {
-			t.Errorf("bench %q: %v, want a usage error", args, err)
-		}
-	}
-	if err := Main([]string{"socketio"}, env); err == nil || !strings.Contains(err.Error(), "idle or fanout") {
-		t.Errorf("bench socketio: %v", err)
 	}
 }
 
