@@ -22,6 +22,7 @@ test: lint test-go test-bench test-e2e
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags loadtest ./cmd/herald/internal/bench/
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
@@ -39,6 +40,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePayload -fuzztime=30s ./internal/protocol/eioproto/
 	$(GO) test -run='^$$' -fuzz=FuzzDecoder -fuzztime=30s ./internal/protocol/sioproto/
 	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=30s ./internal/auth/
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./internal/protocol/record/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeRouting -fuzztime=30s ./internal/protocol/sioproto/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=2s ./internal/hub/ ./internal/protocol/... ./internal/transport/websocket/

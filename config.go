@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/socketio"
 )
 
 // Config is everything a Node can be told. Zero values mean the defaults
@@ -60,7 +63,7 @@ type Config struct {
 	Namespaces map[string]ChannelPolicy `yaml:"namespaces"`
 
 	// SocketIO sets the Socket.IO v4 server at /socket.io/.
-	SocketIO SocketIOConfig `yaml:"socketio"`
+	SocketIO socketio.Config `yaml:"socketio"`
 
 	// Log sets the server log.
 	Log LogConfig `yaml:"log"`
@@ -72,46 +75,6 @@ type Config struct {
 	// on the whole process, so it is off for an embedding program unless
 	// set; DefaultConfig, and so `herald serve`, turns it on.
 	ReleaseIdleMemory bool `yaml:"release_idle_memory"`
-}
-
-// SocketIOConfig sets the Socket.IO server. Zero values mean the defaults
-// given, which are the Node reference server's.
-type SocketIOConfig struct {
-	// Disabled turns the Socket.IO server off.
-	Disabled bool `yaml:"disabled"`
-	// Namespaces lists the namespaces clients may connect to besides "/".
-	Namespaces []string `yaml:"namespaces"`
-	// DynamicNamespaces is a regular expression; namespaces matching it are
-	// admitted too (for example ^/tenant-[a-z0-9]+$).
-	DynamicNamespaces string `yaml:"dynamic_namespaces"`
-	// ChannelPrefix maps a namespace to the prefix of the herald channels
-	// its rooms map to. Unlisted: "" for "/", "x:" for "/x".
-	ChannelPrefix map[string]string `yaml:"channel_prefix"`
-	// PingInterval is how often the server pings. Zero means 25s.
-	PingInterval time.Duration `yaml:"ping_interval"`
-	// PingTimeout is how long a ping may go unanswered. Zero means 20s.
-	PingTimeout time.Duration `yaml:"ping_timeout"`
-	// MaxPayload is the largest HTTP long-polling body, and the largest
-	// WebSocket message, in bytes. Zero means 1000000.
-	MaxPayload int `yaml:"max_payload"`
-	// UpgradeTimeout bounds a transport upgrade. Zero means 10s.
-	UpgradeTimeout time.Duration `yaml:"upgrade_timeout"`
-	// ConnectTimeout closes connections that join no namespace. Zero
-	// means 45s.
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	// RecoveryWindow is how long a socket whose transport dropped keeps
-	// its id, rooms and missed events for its client. Zero means 2m;
-	// negative turns connection state recovery off.
-	RecoveryWindow time.Duration `yaml:"recovery_window"`
-	// RecoveryEvents bounds the events kept per socket for recovery. Zero
-	// means 1000.
-	RecoveryEvents int `yaml:"recovery_events"`
-	// CORSCredentials sends Access-Control-Allow-Credentials with
-	// long-polling responses to allowed origins.
-	CORSCredentials bool `yaml:"cors_credentials"`
-	// NoBuiltinEvents turns off herald:join, herald:leave and
-	// herald:publish, which let clients use channels without Go code.
-	NoBuiltinEvents bool `yaml:"no_builtin_events"`
 }
 
 // Limits bound resources. Zero values mean the defaults given.
@@ -232,24 +195,12 @@ func (c Config) withDefaults() Config {
 	setDur(&c.ConnectTimeout, 10*time.Second)
 	setDur(&c.ShutdownTimeout, 10*time.Second)
 	setDur(&c.HistoryMetaTTL, 24*time.Hour)
-	c.SocketIO = c.SocketIO.withDefaults()
 	c.DefaultChannel = c.DefaultChannel.withDefaults()
 	ns := make(map[string]ChannelPolicy, len(c.Namespaces))
 	for name, p := range c.Namespaces {
 		ns[name] = p.withDefaults()
 	}
 	c.Namespaces = ns
-	return c
-}
-
-func (c SocketIOConfig) withDefaults() SocketIOConfig {
-	setDur(&c.PingInterval, 25*time.Second)
-	setDur(&c.PingTimeout, 20*time.Second)
-	setInt(&c.MaxPayload, 1000000)
-	setDur(&c.UpgradeTimeout, 10*time.Second)
-	setDur(&c.ConnectTimeout, 45*time.Second)
-	setDur(&c.RecoveryWindow, 2*time.Minute)
-	setInt(&c.RecoveryEvents, 1000)
 	return c
 }
 
@@ -378,37 +329,42 @@ func (c Config) validateOrigins() error {
 	return nil
 }
 
-func (c Config) validateSocketIO() error {
-	sc := c.SocketIO
-	for i, ns := range sc.Namespaces {
-		if !strings.HasPrefix(ns, "/") {
-			return fmt.Errorf("socketio.namespaces[%d]: %q must start with /", i, ns)
-		}
+func (c Config) validateSocketIO() error { return c.SocketIO.Validate() }
+
+// coreConfig is what the core enforces, from the configuration with its
+// defaults filled in.
+func (c Config) coreConfig() core.Config {
+	ns := make(map[string]core.Policy, len(c.Namespaces))
+	for name, p := range c.Namespaces {
+		ns[name] = p.corePolicy()
 	}
-	if sc.DynamicNamespaces != "" {
-		if _, err := regexp.Compile(sc.DynamicNamespaces); err != nil {
-			return fmt.Errorf("socketio.dynamic_namespaces: %v", err)
-		}
+	l := c.Limits
+	return core.Config{
+		AllowAnonymous: c.AllowAnonymous,
+		AllowedOrigins: c.AllowedOrigins,
+		Limits: core.Limits{MaxConnections: l.MaxConnections, MaxConnectionsPerUser: l.MaxConnectionsPerUser,
+			MaxSubscriptions: l.MaxSubscriptions, CommandRate: l.CommandRate, CommandBurst: l.CommandBurst},
+		DefaultChannel: c.DefaultChannel.corePolicy(),
+		Namespaces:     ns,
+		HistoryMetaTTL: c.HistoryMetaTTL,
 	}
-	for ns, prefix := range sc.ChannelPrefix {
-		if !strings.HasPrefix(ns, "/") {
-			return fmt.Errorf("socketio.channel_prefix: namespace %q must start with /", ns)
-		}
-		if prefix != "" {
-			if err := ValidateChannel(prefix + "x"); err != nil {
-				return fmt.Errorf("socketio.channel_prefix.%s: %v", ns, err)
-			}
-		}
+}
+
+func (p ChannelPolicy) corePolicy() core.Policy {
+	return core.Policy{Subscribe: p.Subscribe.core(), Publish: p.Publish.core(), Presence: p.Presence,
+		JoinLeave: p.JoinLeave, HistorySize: p.HistorySize, HistoryTTL: p.HistoryTTL}
+}
+
+// core is the access level as the core checks it; Validate has refused
+// anything else.
+func (a Access) core() core.Access {
+	switch a {
+	case AccessAnyone:
+		return core.AccessAnyone
+	case AccessAuthenticated:
+		return core.AccessAuthenticated
+	case AccessSubscribers:
+		return core.AccessSubscribers
 	}
-	durs := map[string]time.Duration{"socketio.ping_interval": sc.PingInterval, "socketio.ping_timeout": sc.PingTimeout,
-		"socketio.upgrade_timeout": sc.UpgradeTimeout, "socketio.connect_timeout": sc.ConnectTimeout}
-	for key, v := range durs {
-		if v < 0 {
-			return fmt.Errorf("%s: must not be negative (got %v)", key, v)
-		}
-	}
-	if sc.MaxPayload < 0 || sc.RecoveryEvents < 0 {
-		return fmt.Errorf("socketio.max_payload and socketio.recovery_events must not be negative")
-	}
-	return nil
+	return core.AccessNobody
 }

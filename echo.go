@@ -18,19 +18,20 @@ func (h echoHandler) OnMessage(c *websocket.Conn, text bool, p []byte) {
 	_ = c.Send(websocket.BinaryFrame(p))
 }
 
-func (h echoHandler) OnClose(*websocket.Conn, int, string) { h.n.conns.Add(-1) }
+func (h echoHandler) OnClose(*websocket.Conn, int, string) { h.n.core.Release() }
 
 func (h echoHandler) Farewell(int, string) []byte { return nil }
 
 // serveEcho upgrades /echo to an echo connection; origin and connection
 // limits apply as for /ws.
 func (n *Node) serveEcho(w http.ResponseWriter, r *http.Request) {
-	if !n.admit(w, r) {
+	if e := n.core.Admit(r, true); e != nil {
+		httpError(w, e.Code, e.Message)
 		return
 	}
 	if _, err := n.engine.Upgrade(w, r, echoHandler{n}); err != nil {
-		n.conns.Add(-1) // admit counted it
+		n.core.Release()
 		return
 	}
-	n.metrics.connectionsAccepted.WithLabelValues("echo").Inc()
+	n.core.Metrics().ConnectionsAccepted.WithLabelValues("echo").Inc()
 }

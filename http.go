@@ -3,22 +3,20 @@ package herald
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/heraldhq/herald/web"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Handler serves everything the node offers on one listener: /ws
-// (herald's protocol), /api/ (server API), /healthz, /readyz, /metrics,
-// /stats (public aggregate figures), /echo when enabled, and the web
-// pages at /.
+// (herald's protocol), /socket.io/ (Socket.IO, unless disabled), /api/
+// (server API), /healthz, /readyz, /metrics, /stats (public aggregate
+// figures), /echo when enabled, and the web pages at /.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", n.serveWS)
-	if n.sio != nil {
-		mux.Handle("/socket.io/", n.sio)
+	mux.Handle("/ws", n.ws)
+	if n.sioHost != nil {
+		mux.Handle("/socket.io/", n.sioHost)
 		serveSocketIOClient(mux)
 	}
 	mux.Handle("/api/", n.APIHandler())
@@ -39,60 +37,7 @@ func (n *Node) Handler() http.Handler {
 
 // WebSocketHandler serves herald's WebSocket protocol alone, for mounting
 // at a path of the application's choosing.
-func (n *Node) WebSocketHandler() http.Handler { return http.HandlerFunc(n.serveWS) }
-
-// admit decides whether a WebSocket upgrade may go ahead, answering the
-// request itself when not. When it admits, the connection is already
-// counted (so two upgrades racing for the last slot cannot both get it);
-// the caller must call n.conns.Add(-1) if the upgrade then fails.
-func (n *Node) admit(w http.ResponseWriter, r *http.Request) bool {
-	if status, msg := n.admitCheck(r, true); status != 0 {
-		httpError(w, status, msg)
-		return false
-	}
-	return true
-}
-
-// admitCheck applies the checks every new connection passes, whatever its
-// protocol: shutdown, origin, and the node's connection limit, reserving
-// a slot when reserve is set. Status 0 admits.
-func (n *Node) admitCheck(r *http.Request, reserve bool) (status int, msg string) {
-	full := false
-	switch {
-	case n.closing.Load():
-		return http.StatusServiceUnavailable, "server is shutting down"
-	case !n.originAllowed(r):
-		n.metrics.originRejected.Inc()
-		return http.StatusForbidden, "origin " + r.Header.Get("Origin") + " is not allowed"
-	case reserve:
-		if full = n.conns.Add(1) > int64(n.cfg.Limits.MaxConnections); full {
-			n.conns.Add(-1)
-		}
-	default:
-		full = n.conns.Load() >= int64(n.cfg.Limits.MaxConnections)
-	}
-	if full {
-		n.metrics.connectionsRejected.WithLabelValues("node_limit").Inc()
-		return http.StatusServiceUnavailable, "too many connections: try again later"
-	}
-	return 0, ""
-}
-
-// originAllowed accepts requests without an Origin (not from a browser),
-// from the request's own host, and from the configured origins.
-func (n *Node) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	for _, o := range n.cfg.AllowedOrigins {
-		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
-			return true
-		}
-	}
-	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
-}
+func (n *Node) WebSocketHandler() http.Handler { return n.ws }
 
 func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -100,7 +45,7 @@ func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
 
 // serveReady says whether the node takes new connections.
 func (n *Node) serveReady(w http.ResponseWriter, _ *http.Request) {
-	if n.closing.Load() {
+	if n.core.ShuttingDown() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 		return
 	}

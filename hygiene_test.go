@@ -121,7 +121,7 @@ func TestBadInputGetsItsCodeAndHarmsNobody(t *testing.T) {
 		keepsReceiving(t, s, bystander, "after 1002")
 	})
 	waitUntil(t, "disconnects counted", func() bool { return s.metric(t, `herald_disconnects_total{code="1002"}`) == 1 })
-	for sample, want := range map[string]float64{"herald_protocol_errors_total": 3,
+	for sample, want := range map[string]float64{`herald_protocol_errors_total{transport="websocket"}`: 3,
 		`herald_disconnects_total{code="1009"}`: 1, `herald_disconnects_total{code="1007"}`: 1} {
 		if got := s.metric(t, sample); got != want {
 			t.Errorf("%s = %v, want %v", sample, got, want)
@@ -174,10 +174,10 @@ func TestSlowConsumerIsCutOffAndOthersKeepReceiving(t *testing.T) {
 			fast.event("publication")
 		}
 	}
-	if s.node.engine.Stats().SlowConsumers.Load() != 1 || s.metric(t, "herald_slow_consumers_total") != 1 {
+	if s.node.engine.Stats().SlowConsumers.Load() != 1 || s.metric(t, `herald_slow_consumers_total{transport="websocket"}`) != 1 {
 		t.Fatalf("no slow consumer after %d publications", sent)
 	}
-	waitUntil(t, "slow consumer gone", func() bool { return s.node.hub.NumSubscribers("firehose") == 1 })
+	waitUntil(t, "slow consumer gone", func() bool { return s.node.core.Hub().NumSubscribers("firehose") == 1 })
 	// The fast subscriber still gets new publications.
 	s.node.Publish(context.Background(), "firehose", []byte(`"last"`))
 	for {
@@ -200,7 +200,7 @@ func TestConnectionLimits(t *testing.T) {
 	third := dialWS(t, s.wsURL("token="+tok), nil)
 	third.disconnectThenClose(websocket.CloseTryAgainLater)
 
-	waitUntil(t, "third counted out", func() bool { return s.node.conns.Load() == 2 })
+	waitUntil(t, "third counted out", func() bool { return s.node.Info().Connections == 2 })
 	dialWS(t, s.wsURL(""), nil) // the node's third connection
 	_, resp, err := websocket.DefaultDialer.Dial(s.wsURL(""), nil)
 	if err == nil || resp.StatusCode != http.StatusServiceUnavailable {
@@ -229,7 +229,7 @@ func TestHeartbeatDropsUnansweringPeer(t *testing.T) {
 	waitUntil(t, "mute peer dropped", func() bool { return s.node.engine.Stats().HeartbeatTimeouts.Load() == 1 })
 	time.Sleep(200 * time.Millisecond)
 	live.ok(map[string]any{"op": "ping"})
-	if s.node.engine.Stats().HeartbeatTimeouts.Load() != 1 || s.metric(t, "herald_heartbeat_timeouts_total") != 1 {
+	if s.node.engine.Stats().HeartbeatTimeouts.Load() != 1 || s.metric(t, `herald_heartbeat_timeouts_total{transport="websocket"}`) != 1 {
 		t.Fatal("the answering peer timed out too")
 	}
 }

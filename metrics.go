@@ -1,62 +1,46 @@
 package herald
 
 import (
-	"strconv"
+	"fmt"
 
+	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/sioboot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the node's Prometheus collectors; every name starts with
-// herald_.
-type metrics struct {
-	connectionsAccepted *prometheus.CounterVec
-	connectionsRejected *prometheus.CounterVec
-	disconnects         *prometheus.CounterVec
-	commands            *prometheus.CounterVec
-	commandErrors       *prometheus.CounterVec
-	publications        *prometheus.CounterVec
-	pushes              prometheus.Counter
-	rateLimited         prometheus.Counter
-	originRejected      prometheus.Counter
-	apiRequests         *prometheus.CounterVec
-	sioDisconnects      *prometheus.CounterVec
-}
-
-func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		connectionsAccepted: counterVec("connections_accepted_total", "Connections accepted, by transport.", "transport"),
-		connectionsRejected: counterVec("connections_rejected_total", "Connections refused, by reason.", "reason"),
-		disconnects:         counterVec("disconnects_total", "Connections ended, by close code.", "code"),
-		commands:            counterVec("commands_total", "Client commands handled, by operation.", "op"),
-		commandErrors:       counterVec("command_errors_total", "Client commands answered with an error, by code.", "code"),
-		publications:        counterVec("publications_total", "Publications accepted, by source (api, client, go).", "source"),
-		pushes:              counter("pushes_total", "Pushes to users."),
-		rateLimited:         counter("rate_limited_total", "Client commands refused by the rate limit."),
-		originRejected:      counter("origin_rejected_total", "WebSocket upgrades refused for their Origin."),
-		apiRequests:         counterVec("api_requests_total", "HTTP server API requests, by endpoint and status.", "endpoint", "status"),
-		sioDisconnects:      counterVec("socketio_disconnects_total", "Socket.IO sockets disconnected, by reason.", "reason"),
+// registerMetrics puts the core's counters, the node's gauges and the
+// transports' failure counters in the node's registry. A registry that
+// already holds herald's metrics (another node's) is an error, and what
+// was registered before it is taken back out.
+func (n *Node) registerMetrics(m *core.Metrics, undo *unwind) error {
+	cs := append(m.Collectors(), n.gauges()...)
+	cs = append(cs, &transportCollector{n})
+	for _, c := range cs {
+		if err := n.registry.Register(c); err != nil {
+			n.unregisterMetrics()
+			return fmt.Errorf("herald: registering metrics (does the registry already hold another node's?): %w", err)
+		}
+		n.registered = append(n.registered, c)
 	}
-	st := n.engine.Stats()
-	reg.MustRegister(
-		m.connectionsAccepted, m.connectionsRejected, m.disconnects, m.commands, m.commandErrors,
-		m.publications, m.pushes, m.rateLimited, m.originRejected, m.apiRequests, m.sioDisconnects,
-		gaugeFunc("connections", "Open connections.", func() float64 { return float64(n.conns.Load()) }),
-		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.hub.NumUsers()) }),
-		gaugeFunc("channels", "Channels with subscribers on this node.", func() float64 { return float64(n.hub.NumChannels()) }),
-		counterFunc("messages_delivered_total", "Messages queued to subscribers by fan-out.", func() float64 { return float64(n.hub.Delivered()) }),
-		counterFunc("slow_consumers_total", "Connections closed 1013 because their outbound queue was full.", func() float64 { return float64(st.SlowConsumers.Load()) }),
-		counterFunc("heartbeat_timeouts_total", "Connections dropped for not answering pings.", func() float64 { return float64(st.HeartbeatTimeouts.Load()) }),
-		counterFunc("protocol_errors_total", "Connections closed for bad frames, bad UTF-8 or oversized messages.", func() float64 { return float64(st.ProtocolErrors.Load()) }),
-	)
-	return m
+	undo.add(n.unregisterMetrics)
+	return nil
 }
 
-func counter(name, help string) prometheus.Counter {
-	return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "herald", Name: name, Help: help})
+// unregisterMetrics takes the node's metrics out of its registry.
+func (n *Node) unregisterMetrics() {
+	for _, c := range n.registered {
+		n.registry.Unregister(c)
+	}
+	n.registered = nil
 }
 
-func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: name, Help: help}, labels)
+func (n *Node) gauges() []prometheus.Collector {
+	return []prometheus.Collector{
+		gaugeFunc("connections", "Open connections.", func() float64 { return float64(n.core.Stats().Connections) }),
+		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.core.Stats().Users) }),
+		gaugeFunc("channels", "Channels with subscribers on this node.", func() float64 { return float64(n.core.Stats().Channels) }),
+		counterFunc("messages_delivered_total", "Messages queued to subscribers by fan-out.", func() float64 { return float64(n.core.Stats().Delivered) }),
+	}
 }
 
 func gaugeFunc(name, help string, f func() float64) prometheus.GaugeFunc {
@@ -67,4 +51,45 @@ func counterFunc(name, help string, f func() float64) prometheus.CounterFunc {
 	return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "herald", Name: name, Help: help}, f)
 }
 
-func codeLabel(code int) string { return strconv.Itoa(code) }
+// Transport labels of the failure counters.
+const (
+	transportHerald          = "websocket"
+	transportSocketIOWS      = "socketio_websocket"
+	transportSocketIOPolling = "socketio_polling"
+)
+
+var (
+	slowConsumersDesc = prometheus.NewDesc("herald_slow_consumers_total",
+		"Connections closed because their outbound queue was full (herald: close 1013), by transport.", []string{"transport"}, nil)
+	heartbeatTimeoutsDesc = prometheus.NewDesc("herald_heartbeat_timeouts_total",
+		"Connections dropped for not answering pings (WebSocket or Engine.IO), by transport.", []string{"transport"}, nil)
+	protocolErrorsDesc = prometheus.NewDesc("herald_protocol_errors_total",
+		"Connections closed for what the client sent: bad frames or packets, bad UTF-8, oversized messages, by transport.", []string{"transport"}, nil)
+)
+
+// transportCollector reports each transport's failures, read from the
+// transports' own counters when scraped.
+type transportCollector struct{ n *Node }
+
+func (c *transportCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- slowConsumersDesc
+	ch <- heartbeatTimeoutsDesc
+	ch <- protocolErrorsDesc
+}
+
+func (c *transportCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.n.engine.Stats()
+	c.emit(ch, transportHerald, sioboot.TransportStats{SlowConsumers: st.SlowConsumers.Load(),
+		HeartbeatTimeouts: st.HeartbeatTimeouts.Load(), ProtocolErrors: st.ProtocolErrors.Load()})
+	if h := c.n.sioHost; h != nil {
+		ws, polling := h.Stats()
+		c.emit(ch, transportSocketIOWS, ws)
+		c.emit(ch, transportSocketIOPolling, polling)
+	}
+}
+
+func (c *transportCollector) emit(ch chan<- prometheus.Metric, transport string, s sioboot.TransportStats) {
+	ch <- prometheus.MustNewConstMetric(slowConsumersDesc, prometheus.CounterValue, float64(s.SlowConsumers), transport)
+	ch <- prometheus.MustNewConstMetric(heartbeatTimeoutsDesc, prometheus.CounterValue, float64(s.HeartbeatTimeouts), transport)
+	ch <- prometheus.MustNewConstMetric(protocolErrorsDesc, prometheus.CounterValue, float64(s.ProtocolErrors), transport)
+}

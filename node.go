@@ -2,22 +2,18 @@ package herald
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
-	"github.com/heraldhq/herald/internal/broker"
-	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/heraldws"
 	"github.com/heraldhq/herald/internal/memory"
-	"github.com/heraldhq/herald/internal/poll"
+	"github.com/heraldhq/herald/internal/sioboot"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 	"github.com/heraldhq/herald/socketio"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,53 +22,38 @@ import (
 // Node is one herald server: it accepts connections, keeps their
 // subscriptions and delivers what is published to them.
 type Node struct {
-	cfg      Config
-	log      *slog.Logger
-	id       string
-	hub      *hub.Hub
-	broker   broker.Broker
-	presence broker.PresenceManager
-	engine   *websocket.Engine
-	// stopReducer releases this node's hold on the idle-memory reducer.
-	stopReducer func()
-	// sioEngine holds Socket.IO's WebSocket connections; its message
-	// limit is socketio.max_payload rather than limits.max_message_size.
-	sioEngine    *websocket.Engine
-	sio          *socketio.Server
-	verifier     *auth.Verifier
+	cfg  Config
+	log  *slog.Logger
+	core *core.Core
+	// engine holds herald-protocol (and /echo) WebSocket connections.
+	engine *websocket.Engine
+	ws     *heraldws.Server
+	// sio is the Socket.IO server users program against, and sioHost the
+	// node's side of it; both nil when Socket.IO is disabled.
+	sio     *socketio.Server
+	sioHost sioboot.Host
+	// authenticate, hooks and registry come from the options.
 	authenticate Authenticator
 	hooks        Hooks
 	registry     *prometheus.Registry
-	metrics      *metrics
-	started      time.Time
-
-	// clientSeq numbers connections for their ids.
-	clientSeq atomic.Uint64
-	// conns counts open connections of every transport.
-	conns atomic.Int64
-	// closing is set once Shutdown starts.
-	closing atomic.Bool
-	// windingDown counts herald-protocol connections whose close has not
-	// finished (unsubscribing, presence, OnDisconnect), so Shutdown can
-	// wait for them: the transport forgets a connection before it reports
-	// the close, and the close runs on a goroutine of its own.
-	windingDown atomic.Int64
+	// registered are the collectors the node put in registry.
+	registered []prometheus.Collector
+	started    time.Time
+	// stopReducer releases this node's hold on the idle-memory reducer.
+	stopReducer func()
 	// rates are per-second figures for /stats.
 	rates rates
 	// stop ends the node's background goroutines.
 	stop chan struct{}
 }
 
-// ErrShuttingDown is returned for work refused because the node is
-// shutting down.
-var ErrShuttingDown = errors.New("herald: node is shutting down")
-
-// New builds a node from cfg. It is ready to serve once New returns.
+// New builds a node from cfg. It is ready to serve once New returns. On
+// error nothing it started is left running.
 func New(cfg Config, opts ...Option) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg.withDefaults(), id: randomID(4), started: time.Now(), stop: make(chan struct{})}
+	n := &Node{cfg: cfg.withDefaults(), started: time.Now(), stop: make(chan struct{})}
 	for _, opt := range opts {
 		if err := opt(n); err != nil {
 			return nil, err
@@ -81,38 +62,14 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	if n.log == nil {
 		n.log = newLogger(n.cfg.Log)
 	}
-	if err := n.setupAuth(); err != nil {
-		return nil, err
-	}
-	engine, err := websocket.NewEngine(websocket.Config{
-		MaxMessageSize: n.cfg.Limits.MaxMessageSize,
-		MaxQueueBytes:  n.cfg.Limits.MaxQueueBytes,
-		PingInterval:   n.cfg.Heartbeat.Interval,
-		PongTimeout:    n.cfg.Heartbeat.Timeout,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("herald: starting the WebSocket poller: %w", err)
-	}
-	n.engine = engine
-	if n.sioEngine, err = websocket.NewEngine(websocket.Config{
-		MaxMessageSize: n.cfg.SocketIO.MaxPayload,
-		MaxQueueBytes:  n.cfg.Limits.MaxQueueBytes,
-		PingInterval:   n.cfg.Heartbeat.Interval,
-		PongTimeout:    n.cfg.Heartbeat.Timeout,
-	}); err != nil {
-		return nil, err
-	}
-	n.hub = hub.New()
-	n.broker = broker.NewMemoryBroker(n.cfg.HistoryMetaTTL)
-	n.presence = broker.NewMemoryPresence()
-	if err := n.broker.Run(n); err != nil {
-		return nil, err
-	}
 	if n.registry == nil {
 		n.registry = prometheus.NewRegistry()
 	}
-	n.metrics = newMetrics(n, n.registry)
-	n.setupSocketIO()
+	var undo unwind
+	if err := n.start(&undo); err != nil {
+		undo.run()
+		return nil, err
+	}
 	go n.sampleRates(n.stop)
 	if n.cfg.ReleaseIdleMemory {
 		n.stopReducer = memory.Start(n.log)
@@ -120,74 +77,121 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	return n, nil
 }
 
-// setupAuth builds the JWT verifier from the token settings.
-func (n *Node) setupAuth() error {
+// unwind collects what New has started, to stop it if a later step fails.
+type unwind []func()
+
+func (u *unwind) add(f func()) { *u = append(*u, f) }
+
+func (u unwind) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
+	}
+}
+
+// start builds the node's parts in order, recording in undo how to stop
+// each.
+func (n *Node) start(undo *unwind) error {
+	verifier, err := n.verifier()
+	if err != nil {
+		return err
+	}
+	metrics := core.NewMetrics()
+	n.core, err = core.New(n.cfg.coreConfig(), core.Options{Authenticate: n.authenticate.coreAuthenticator(),
+		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics})
+	if err != nil {
+		return err
+	}
+	undo.add(n.core.Stop)
+	if n.engine, err = websocket.NewEngine(websocket.Config{MaxMessageSize: n.cfg.Limits.MaxMessageSize,
+		MaxQueueBytes: n.cfg.Limits.MaxQueueBytes, PingInterval: n.cfg.Heartbeat.Interval,
+		PongTimeout: n.cfg.Heartbeat.Timeout}); err != nil {
+		return fmt.Errorf("herald: starting the WebSocket poller: %w", err)
+	}
+	undo.add(n.engine.Stop)
+	n.ws = heraldws.NewServer(n.core, n.engine, heraldws.Config{ConnectTimeout: n.cfg.ConnectTimeout, Version: Version})
+	if err := n.startSocketIO(undo); err != nil {
+		return err
+	}
+	return n.registerMetrics(metrics, undo)
+}
+
+// verifier builds the JWT verifier from the token settings.
+func (n *Node) verifier() (*auth.Verifier, error) {
 	c := n.cfg
-	if c.TokenSecret != "" || c.TokenRSAPublicKey != "" || c.TokenECDSAPublicKey != "" {
-		v, err := auth.NewVerifier(auth.VerifierConfig{
-			HMACSecret: c.TokenSecret, RSAPublicKeyFile: c.TokenRSAPublicKey,
-			ECDSAPublicKeyFile: c.TokenECDSAPublicKey, Issuer: c.TokenIssuer, Audience: c.TokenAudience,
-		})
-		if err != nil {
-			return fmt.Errorf("herald: token settings: %w", err)
+	if c.TokenSecret == "" && c.TokenRSAPublicKey == "" && c.TokenECDSAPublicKey == "" {
+		if n.authenticate == nil && !c.AllowAnonymous {
+			return nil, errors.New("herald: no way to let clients in: set token_secret (or token_rsa_public_key / token_ecdsa_public_key), allow_anonymous, or WithAuthenticator")
 		}
-		n.verifier = v
+		return nil, nil
 	}
-	if n.verifier == nil && n.authenticate == nil && !c.AllowAnonymous {
-		return errors.New("herald: no way to let clients in: set token_secret (or token_rsa_public_key / token_ecdsa_public_key), allow_anonymous, or WithAuthenticator")
+	v, err := auth.NewVerifier(auth.VerifierConfig{
+		HMACSecret: c.TokenSecret, RSAPublicKeyFile: c.TokenRSAPublicKey,
+		ECDSAPublicKeyFile: c.TokenECDSAPublicKey, Issuer: c.TokenIssuer, Audience: c.TokenAudience,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("herald: token settings: %w", err)
 	}
+	return v, nil
+}
+
+// startSocketIO starts the Socket.IO server on the node's core.
+func (n *Node) startSocketIO(undo *unwind) error {
+	if n.cfg.SocketIO.Disabled {
+		return nil
+	}
+	host, srv, err := sioboot.Start(sioboot.Params{Core: n.core, Config: n.cfg.SocketIO,
+		MaxQueueBytes: n.cfg.Limits.MaxQueueBytes, PingInterval: n.cfg.Heartbeat.Interval,
+		PongTimeout: n.cfg.Heartbeat.Timeout})
+	if err != nil {
+		return fmt.Errorf("herald: starting Socket.IO: %w", err)
+	}
+	undo.add(func() {
+		_ = host.Shutdown(context.Background())
+		host.Stop()
+	})
+	n.sioHost, n.sio = host, srv.(*socketio.Server)
+	n.cfg.SocketIO = n.sio.Config()
 	return nil
 }
 
+// SocketIO returns the node's Socket.IO server (nil when disabled), for
+// registering handlers: OnConnect, OnEvent, BroadcastToRoom, …
+func (n *Node) SocketIO() *socketio.Server { return n.sio }
+
 // ID is this node's id; connection ids start with it.
-func (n *Node) ID() string { return n.id }
+func (n *Node) ID() string { return n.core.ID() }
 
 // Config returns the configuration in effect, defaults filled in.
 func (n *Node) Config() Config { return n.cfg }
 
 // Shutdown stops accepting connections, sends close 1001 to every
 // connection and waits for them to close until ctx ends or the configured
-// shutdown timeout passes, then drops what is left.
+// shutdown timeout passes, then drops what is left. It waits for the
+// application's OnDisconnect calls too. The node's metrics leave its
+// registry, so a new node can register its own.
 func (n *Node) Shutdown(ctx context.Context) error {
-	if !n.closing.CompareAndSwap(false, true) {
+	if !n.core.BeginShutdown() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownTimeout)
 	defer cancel()
 	n.engine.CloseAll(websocket.CloseGoingAway, "server shutting down")
-	if n.sio != nil {
-		n.sio.Shutdown(ctx)
+	var errs []error
+	if n.sioHost != nil {
+		errs = append(errs, n.sioHost.Shutdown(ctx))
 	}
-	err := errors.Join(n.engine.Drain(ctx), n.sioEngine.Drain(ctx))
-	if werr := n.waitWoundDown(ctx); err == nil {
-		err = werr
-	}
+	errs = append(errs, n.engine.Drain(ctx), n.core.WaitClosed(ctx))
 	close(n.stop)
 	n.engine.Stop()
-	n.sioEngine.Stop()
-	n.hub.Close()
-	_ = n.broker.Close()
+	if n.sioHost != nil {
+		n.sioHost.Stop()
+	}
+	n.core.Stop()
+	n.unregisterMetrics()
 	if n.stopReducer != nil {
 		n.stopReducer()
 	}
-	return err
-}
-
-// waitWoundDown waits until every herald-protocol connection has finished
-// closing, OnDisconnect included, or ctx is done.
-func (n *Node) waitWoundDown(ctx context.Context) error {
-	return poll.Until(ctx, 5*time.Millisecond, func() bool { return n.windingDown.Load() == 0 })
-}
-
-// nextClientID returns a connection id unique in the cluster.
-func (n *Node) nextClientID() string {
-	return n.id + "-" + strconv.FormatUint(n.clientSeq.Add(1), 36)
-}
-
-func randomID(bytes int) string {
-	b := make([]byte, bytes)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return errors.Join(errs...)
 }
 
 func newLogger(c LogConfig) *slog.Logger {

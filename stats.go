@@ -9,7 +9,6 @@ import (
 // rates samples the node's counters once a second so pages can show
 // messages per second without the API key.
 type rates struct {
-	published atomic.Int64 // publications accepted since start
 	// lastDelivered and lastPublished are the previous sample's totals;
 	// delivered and publishedRate the per-second rates it produced.
 	lastDelivered, lastPublished int64
@@ -25,7 +24,8 @@ func (n *Node) sampleRates(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
-			d, p := n.hub.Delivered(), n.rates.published.Load()
+			st := n.core.Stats()
+			d, p := st.Delivered, st.Published
 			n.rates.delivered.Store(d - n.rates.lastDelivered)
 			n.rates.publishedRate.Store(p - n.rates.lastPublished)
 			n.rates.lastDelivered, n.rates.lastPublished = d, p
@@ -49,10 +49,11 @@ type NodeInfo struct {
 
 // Info reports the node's aggregate figures.
 func (n *Node) Info() NodeInfo {
+	st := n.core.Stats()
 	return NodeInfo{
-		Node: n.id, Version: Version, UptimeSeconds: int64(time.Since(n.started) / time.Second),
-		Connections: n.conns.Load(), Users: n.hub.NumUsers(), Channels: n.hub.NumChannels(),
-		Delivered: n.hub.Delivered(), PublishedPerSecond: n.rates.publishedRate.Load(),
+		Node: n.core.ID(), Version: Version, UptimeSeconds: int64(time.Since(n.started) / time.Second),
+		Connections: st.Connections, Users: st.Users, Channels: st.Channels,
+		Delivered: st.Delivered, PublishedPerSecond: n.rates.publishedRate.Load(),
 		DeliveredPerSecond: n.rates.delivered.Load(),
 	}
 }

@@ -65,5 +65,5 @@ func TestServerDisconnectAndUnsubscribe(t *testing.T) {
 	a1.disconnectThenClose(CloseDisconnected)
 	a2.disconnectThenClose(CloseDisconnected)
 	bob.ok(map[string]any{"op": "ping"})
-	waitUntil(t, "alice gone", func() bool { return s.node.hub.NumUserConns("alice") == 0 })
+	waitUntil(t, "alice gone", func() bool { return s.node.core.Hub().NumUserConns("alice") == 0 })
 }

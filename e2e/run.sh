@@ -26,9 +26,9 @@ if [ ! -x "$CHROMIUM" ]; then
 		echo "e2e: $CHROMIUM is missing; installing chromium with apt-get" >&2
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -q
-		apt-get install -y -q chromium
+		apt-get install -y -q --no-install-recommends chromium
 	else
-		echo "e2e: $CHROMIUM is missing. Install Debian's chromium first (as root: apt-get install -y chromium)," >&2
+		echo "e2e: $CHROMIUM is missing. Install Debian's chromium first (as root: apt-get install -y --no-install-recommends chromium)," >&2
 		echo "     or point CHROMIUM at a Chromium binary." >&2
 		exit 1
 	fi

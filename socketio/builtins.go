@@ -1,18 +1,19 @@
 package socketio
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
-	"github.com/heraldhq/herald/internal/auth"
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/protocol/record"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
-// builtins let Socket.IO clients use herald's channels with no Go code,
-// under the same channel policies as herald-protocol clients. Each answers
-// the client's acknowledgement with {"ok":true,…} or {"error":"…"}.
+// builtins let Socket.IO clients use herald's channels with no Go code.
+// They are a client's own requests, so the core applies everything it
+// applies to a herald-protocol client's subscribe and publish: channel
+// policy, the token's channel claim, limits and hooks. Each answers the
+// client's acknowledgement with {"ok":true,…} or {"error":"…"}.
 var builtins = map[string]func(*Socket, []Arg) any{
 	"herald:join":    builtinJoin,
 	"herald:leave":   builtinLeave,
@@ -25,13 +26,7 @@ func builtinJoin(s *Socket, args []Arg) any {
 	if err != nil {
 		return failure(err)
 	}
-	if err := s.srv.backend.MaySubscribe(ch, s.identity()); err != nil {
-		return failure(err)
-	}
-	if !(auth.Credentials{Channels: s.channels}).AllowsChannel(ch) {
-		return failure(fmt.Errorf("the connection's token does not allow channel %q", ch))
-	}
-	if err := s.Join(room); err != nil {
+	if err := s.join(room, core.ByClient); err != nil {
 		return failure(err)
 	}
 	return map[string]any{"ok": true, "room": room, "channel": ch}
@@ -53,7 +48,7 @@ func builtinLeave(s *Socket, args []Arg) any {
 // a publication on the room's channel, received by the room's sockets as
 // event (default "message") and by herald-protocol subscribers.
 func builtinPublish(s *Socket, args []Arg) any {
-	room, ch, err := s.roomArg(args)
+	_, ch, err := s.roomArg(args)
 	if err != nil {
 		return failure(err)
 	}
@@ -66,14 +61,15 @@ func builtinPublish(s *Socket, args []Arg) any {
 			return failure(fmt.Errorf("herald:publish: the event name must be a non-reserved string"))
 		}
 	}
-	if err := s.srv.backend.MayPublish(ch, s.identity(), s.inRoom(room)); err != nil {
+	pub := &record.Publication{Channel: ch, Data: append(json.RawMessage(nil), args[1].JSON...)}
+	if event != "message" {
+		pub.Ext = &sioproto.Routing{Event: event}
+	}
+	res, err := s.srv.core.Publish(&s.client, pub, core.Publish{From: &s.client, By: core.ByClient, Source: "client"})
+	if err != nil {
 		return failure(err)
 	}
-	pub := &broker.Publication{Channel: ch, Data: append(json.RawMessage(nil), args[1].JSON...), Info: s.clientInfo(), Event: event}
-	if err := s.srv.backend.Publish(context.Background(), pub); err != nil {
-		return failure(err)
-	}
-	return map[string]any{"ok": true, "offset": pub.Offset}
+	return map[string]any{"ok": true, "offset": res.Offset}
 }
 
 // roomArg reads the room name of a built-in event.

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
+	sio "github.com/heraldhq/herald/socketio"
 )
 
 // node is a herald node served over real HTTP for Socket.IO tests.
@@ -31,7 +32,7 @@ func startNode(t *testing.T, mutate func(*herald.Config), opts ...herald.Option)
 		Namespaces: map[string]herald.ChannelPolicy{
 			"chat": {Subscribe: herald.AccessAnyone, Publish: herald.AccessSubscribers, Presence: true, HistorySize: 10},
 		},
-		SocketIO: herald.SocketIOConfig{Namespaces: []string{"/chat"}},
+		SocketIO: sio.Config{Namespaces: []string{"/chat"}},
 	}
 	if mutate != nil {
 		mutate(&cfg)

@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -57,6 +56,7 @@ func (s *Socket) Close() {
 func (s *Socket) transportClosed(reason string) {
 	switch s.state.Load() {
 	case socketConnecting:
+		// admit, still running, sees it and ends the socket.
 		s.state.Store(socketClosed)
 		s.failAcks()
 		return
@@ -81,8 +81,16 @@ func (s *Socket) transportClosed(reason string) {
 	s.state.Store(socketRecoverable)
 	s.failAcks()
 	s.srv.recovery.keep(s)
-	s.srv.backend.Disconnected(context.Background(), s.describe(), reason)
+	s.detach(reason)
 	s.notifyDisconnect(reason)
+}
+
+// detach tells the node the socket's client is gone for now: its
+// OnDisconnect runs, and the socket keeps its rooms for the client to
+// come back to.
+func (s *Socket) detach(reason string) {
+	s.srv.core.Metrics().SocketIODisconnects.WithLabelValues(reason).Inc()
+	s.srv.core.Detach(&s.client, reason)
 }
 
 // close ends the socket for good: it leaves its rooms and its user's
@@ -98,17 +106,21 @@ func (s *Socket) close(reason string) {
 	s.out.pinned = false
 	s.out.mu.Unlock()
 	s.srv.recovery.drop(s)
-	s.stopExpiry()
-	s.leaveAll()
 	s.nsp.removeSocket(s)
-	if s.info.User != "" {
-		s.srv.backend.RemoveUser(s.info.User, s)
-	}
 	s.failAcks()
 	if prev == socketConnected || prev == socketDisconnecting {
-		s.srv.backend.Disconnected(context.Background(), s.describe(), reason)
+		s.closeCore(reason)
 		s.notifyDisconnect(reason)
+		return
 	}
+	s.srv.core.Close(&s.client, 0, reason) // a recoverable socket was already told
+}
+
+// closeCore ends the socket in the core, which takes it off its channels
+// and its user's connections and runs OnDisconnect.
+func (s *Socket) closeCore(reason string) {
+	s.srv.core.Metrics().SocketIODisconnects.WithLabelValues(reason).Inc()
+	s.srv.core.Close(&s.client, 0, reason)
 }
 
 // notifyDisconnect runs the namespace's OnDisconnect on the socket's
@@ -131,24 +143,4 @@ func (s *Socket) failAcks() {
 	for _, ch := range acks {
 		ch <- ackReply{err: ErrDisconnected}
 	}
-}
-
-// armExpiry disconnects the socket when its token expires, as herald
-// closes its own protocol's connections (4006); the client connects again
-// with a fresh token.
-func (s *Socket) armExpiry() {
-	if s.expires == 0 {
-		return
-	}
-	s.mu.Lock()
-	s.expiry = time.AfterFunc(time.Until(time.Unix(0, s.expires)), s.Disconnect)
-	s.mu.Unlock()
-}
-
-func (s *Socket) stopExpiry() {
-	s.mu.Lock()
-	if s.expiry != nil {
-		s.expiry.Stop()
-	}
-	s.mu.Unlock()
 }

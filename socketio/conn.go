@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"sync"
@@ -33,22 +32,30 @@ type conn struct {
 	timer *time.Timer
 }
 
-var _ engineio.Handler = (*Server)(nil)
+// engineHandler is how the Engine.IO transport reaches the server: the
+// sessions' lives, kept off the Server that users program against.
+type engineHandler struct{ srv *Server }
+
+var _ engineio.Handler = engineHandler{}
 
 // OnOpen implements engineio.Handler.
-func (s *Server) OnOpen(sess *engineio.Session) {
+func (h engineHandler) OnOpen(sess *engineio.Session) {
+	s := h.srv
 	c := &conn{srv: s, sess: sess}
 	c.timer = time.AfterFunc(s.cfg.ConnectTimeout, c.connectTimedOut)
 	sess.SetValue(c)
 	s.open.Add(1)
-	if c.counted = s.backend.ConnectionOpened(); !c.counted {
-		sess.Close("forced server close") // the node filled up after Admit let it in
+	if e := s.core.Reserve(); e != nil {
+		sess.Close("forced server close") // the node filled up after admission let it in
+		return
 	}
+	c.counted = true
+	s.core.Metrics().ConnectionsAccepted.WithLabelValues("socketio").Inc()
 }
 
 // OnMessage implements engineio.Handler: it decodes Socket.IO packets and
 // routes them to their namespace's socket.
-func (s *Server) OnMessage(sess *engineio.Session, data []byte, binary bool) {
+func (h engineHandler) OnMessage(sess *engineio.Session, data []byte, binary bool) {
 	c, _ := sess.Value().(*conn)
 	if c == nil {
 		return
@@ -57,8 +64,8 @@ func (s *Server) OnMessage(sess *engineio.Session, data []byte, binary bool) {
 	// data is only valid during this call.
 	pkt, done, err := c.dec.Add(append([]byte(nil), data...), binary)
 	if err != nil {
-		s.backend.Logger().Debug("socket.io: bad packet", "sid", sess.ID(), "err", err)
-		sess.Close("forced close")
+		h.srv.core.Log().Debug("socket.io: bad packet", "sid", sess.ID(), "err", err)
+		sess.CloseForBadInput("forced close")
 		return
 	}
 	if done {
@@ -67,7 +74,8 @@ func (s *Server) OnMessage(sess *engineio.Session, data []byte, binary bool) {
 }
 
 // OnClose implements engineio.Handler.
-func (s *Server) OnClose(sess *engineio.Session, reason string) {
+func (h engineHandler) OnClose(sess *engineio.Session, reason string) {
+	s := h.srv
 	c, _ := sess.Value().(*conn)
 	if c == nil {
 		return
@@ -84,7 +92,7 @@ func (s *Server) OnClose(sess *engineio.Session, reason string) {
 	counted := c.counted
 	c.mu.Unlock()
 	if counted {
-		s.backend.ConnectionClosed()
+		s.core.Release()
 	}
 	// The session may report its close from inside a send that holds a
 	// socket's outbox lock (a slow consumer cut off mid-fan-out), so the
@@ -140,7 +148,7 @@ func (c *conn) route(p sioproto.Packet) {
 	default:
 		// The reference closes the connection on a packet that does not
 		// fit the state (a second CONNECT, an event before CONNECT).
-		c.sess.Close("forced server close")
+		c.sess.CloseForBadInput("forced server close")
 	}
 }
 
@@ -159,11 +167,12 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		so.abandon()
 		return
 	}
 	c.put(so)
 	c.mu.Unlock()
-	so.run(func() { so.admit(context.Background(), auth) })
+	so.run(func() { so.admit(auth) })
 }
 
 // forget drops the socket of namespace nsp from the connection.
@@ -209,7 +218,7 @@ func (c *conn) connectTimedOut() {
 func (c *conn) sendPacket(p sioproto.Packet) {
 	text, bins, err := sioproto.Encode(p)
 	if err != nil {
-		c.srv.backend.Logger().Error("socket.io: encoding a packet", "err", err)
+		c.srv.core.Log().Error("socket.io: encoding a packet", "err", err)
 		return
 	}
 	_ = c.sess.SendText(text)

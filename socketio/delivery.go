@@ -1,15 +1,32 @@
 package socketio
 
 import (
+	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/hub"
 )
+
+// sink is how the hub and the core see a socket: the same struct as
+// Socket, with the methods only they call, so they stay off the API
+// users program against.
+type sink Socket
+
+var _ core.Session = (*sink)(nil)
+
+func (s *Socket) sink() *sink { return (*sink)(s) }
+
+// Format implements hub.Subscriber: the socket's namespace's packets.
+func (k *sink) Format() hub.Format { return k.nsp.format }
 
 // Deliver implements hub.Subscriber: a message on one of the socket's
 // room channels, or a push to its user, becomes an event; a packet the
 // socket itself sent through the hub is queued as it is.
-func (s *Socket) Deliver(m *hub.Message) bool {
+func (k *sink) Deliver(m *hub.Message, encoded any) bool {
+	s := (*Socket)(k)
+	ev, _ := encoded.(*encodedEvent)
+	if ev == nil {
+		return false
+	}
 	if m.Kind == hub.KindDirect {
-		ev := m.Payload.(*encodedEvent)
 		needs := false
 		if ev.text != nil { // a packet; none when only after matters
 			needs = s.send(ev, ev.replayable)
@@ -19,70 +36,74 @@ func (s *Socket) Deliver(m *hub.Message) bool {
 		}
 		return needs
 	}
-	ev := m.Encoded(s.nsp.format(), s.nsp.encodeMessage).(*encodedEvent)
-	if ev == nil {
+	if m.Kind == hub.KindPublication && !s.takes(ev, m.Channel) {
 		return false
 	}
-	if p := m.Pub; p != nil {
-		if s.excluded(p.Except) || ev.rooms != nil && !s.takesFrom(ev.rooms, p.Channels, m.Channel) {
-			return false
-		}
-	}
 	return s.send(ev, ev.replayable)
+}
+
+// Flush implements hub.Subscriber.
+func (k *sink) Flush() { (*Socket)(k).flush() }
+
+// Client implements core.Session.
+func (k *sink) Client() *core.Client { return &k.client }
+
+// RemoteAddr implements core.Session.
+func (k *sink) RemoteAddr() string { return k.req.RemoteAddr() }
+
+// Disconnect implements core.Session: the node disconnects a user's
+// sockets (HTTP API, Go API) and sockets whose token expired as a server
+// namespace disconnect, which clients do not reconnect after. Socket.IO
+// has no place for herald's code and reason.
+func (k *sink) Disconnect(int, string) { (*Socket)(k).Disconnect() }
+
+// Unsubscribed implements core.Session: the socket left the room ch maps
+// to, and is told with a "herald:unsubscribe" event (room, reason).
+func (k *sink) Unsubscribed(ch, reason string) {
+	s := (*Socket)(k)
+	if room, ok := channelRoom(s.nsp.prefix, ch); ok {
+		_ = s.Emit("herald:unsubscribe", room, reason)
+	}
 }
 
 // post sends a packet of this socket's own through the hub, behind every
 // message already on its way to it: what a handler emits after a room
 // broadcast arrives after it, as with the reference server.
 func (s *Socket) post(ev *encodedEvent) {
-	s.srv.backend.Hub().SendTo([]hub.Subscriber{s}, &hub.Message{Kind: hub.KindDirect, Payload: ev})
+	s.srv.core.Hub().SendTo([]hub.Subscriber{s.sink()}, &hub.Message{Kind: hub.KindDirect, Payload: ev})
 }
 
-// Flush implements hub.Subscriber.
-func (s *Socket) Flush() { s.flush() }
-
-// takesFrom reports whether, of a broadcast to several rooms, the socket
-// takes the copy that arrived on channel: the one of the first room it is
-// in, so it gets the broadcast once.
-func (s *Socket) takesFrom(rooms, channels []string, channel string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, room := range rooms {
-		if room != "" && s.rooms.has(room) {
-			return channels[i] == channel
+// takes reports whether the socket takes a publication that arrived on
+// channel: not when it is in an excepted room, and of a broadcast to
+// several rooms only the copy of the first one it is in, so it gets the
+// broadcast once.
+func (s *Socket) takes(ev *encodedEvent, channel string) bool {
+	if s.excluded(ev) {
+		return false
+	}
+	if len(ev.channels) == 0 {
+		return true
+	}
+	for _, ch := range ev.channels {
+		if s.client.Subscribed(ch) {
+			return ch == channel
 		}
 	}
 	return false
 }
 
-// excluded reports whether the socket is in one of the except rooms.
-func (s *Socket) excluded(except []string) bool {
-	for _, r := range except {
-		if s.inRoom(r) {
+// excluded reports whether the socket is in one of an event's excepted
+// rooms.
+func (s *Socket) excluded(ev *encodedEvent) bool {
+	for _, id := range ev.except {
+		if id == s.ID() {
+			return true
+		}
+	}
+	for _, ch := range ev.exceptChannels {
+		if s.client.Subscribed(ch) {
 			return true
 		}
 	}
 	return false
-}
-
-// ServerDisconnect is how the node disconnects a user's sockets (HTTP
-// API, Go API): as a server namespace disconnect, which clients do not
-// reconnect after. code and reason are herald's; Socket.IO has no place
-// for them.
-func (s *Socket) ServerDisconnect(code int, reason string) { s.Disconnect() }
-
-// ServerUnsubscribe is how the node removes a user's sockets from a
-// channel: the socket leaves the room the channel maps to and is told
-// with a "herald:unsubscribe" event (room, reason). It reports whether
-// the socket was in that room.
-func (s *Socket) ServerUnsubscribe(ch, reason string) bool {
-	room, ok := channelRoom(s.nsp.prefix, ch)
-	if !ok || !s.inRoom(room) || room == s.id {
-		return false
-	}
-	if err := s.Leave(room); err != nil {
-		return false
-	}
-	_ = s.Emit("herald:unsubscribe", room, reason)
-	return true
 }

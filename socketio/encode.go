@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/protocol/record"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
@@ -30,9 +31,12 @@ type encodedEvent struct {
 	// after, when set, runs on the socket's handler goroutine once the
 	// packet is queued (a DISCONNECT is sent, then the socket closes).
 	after func()
-	// rooms are the namespace's rooms of a broadcast to several channels
-	// (Publication.Channels), decoded once for every socket's dedupe.
-	rooms []string
+	// except are the rooms whose sockets do not take a publication, and
+	// exceptChannels the channels those rooms map to in this namespace.
+	except, exceptChannels []string
+	// channels are the channels of a broadcast to several rooms, for
+	// each socket to take it once.
+	channels []string
 	// numbered is the event as recovery sends it, with its offset.
 	numbered numbering
 }
@@ -89,38 +93,72 @@ func (ev *encodedEvent) withOffset(off string) []byte {
 	return append(out, '"', ']')
 }
 
-// encodeMessage is the namespace's form of a hub message; nil when
-// Socket.IO sockets do not receive this kind.
-func (n *Namespace) encodeMessage(m *hub.Message) any {
-	p := m.Pub
-	if p == nil || (m.Kind != hub.KindPublication && m.Kind != hub.KindPush) {
-		return (*encodedEvent)(nil)
+// nsFormat is a namespace's packets as a hub format: every socket of the
+// namespace takes the same encoding of a message.
+type nsFormat struct{ n *Namespace }
+
+// Encode implements hub.Format: a publication or a push becomes an EVENT
+// packet of the namespace; a packet a socket sent itself is already one.
+// Other kinds give nil (Socket.IO sockets do not receive them).
+func (f *nsFormat) Encode(m *hub.Message) any {
+	switch m.Kind {
+	case hub.KindDirect:
+		return m.Payload.(*encodedEvent)
+	case hub.KindPush:
+		return f.n.encodeEvent(m.Push.Event, nil, m.Push.Data, nil, nil)
+	case hub.KindPublication:
+		return f.n.encodePublication(m.Pub)
 	}
-	event := p.Event
+	return (*encodedEvent)(nil)
+}
+
+// encodePublication is the event a publication becomes in the namespace:
+// its routing's event and arguments, or event "message" with its data.
+func (n *Namespace) encodePublication(p *record.Publication) *encodedEvent {
+	r, err := sioproto.RoutingOf(p.Ext)
+	if err != nil {
+		n.srv.core.Log().Error("socket.io: a publication's routing", "channel", p.Channel, "err", err)
+		return nil
+	}
+	if r == nil {
+		return n.encodeEvent("", nil, p.Data, nil, nil)
+	}
+	ev := n.encodeEvent(r.Event, r.Args, p.Data, r.Attachments, r)
+	if ev != nil && len(r.Channels) > 1 {
+		ev.channels = r.Channels
+	}
+	return ev
+}
+
+// encodeEvent builds an EVENT packet from its parts; r, when set, adds its
+// volatility and excepted rooms.
+func (n *Namespace) encodeEvent(event string, args []json.RawMessage, data json.RawMessage, bins [][]byte, r *sioproto.Routing) *encodedEvent {
 	if event == "" {
 		event = "message"
 	}
 	var a sioproto.Args
 	a.String(event)
-	if p.Args != nil {
-		for _, arg := range p.Args {
+	if args != nil {
+		for _, arg := range args {
 			a.Raw(arg)
 		}
 	} else {
-		a.Raw(orNull(p.Data))
+		a.Raw(orNull(data))
 	}
 	pkt := a.Packet(sioproto.Event, n.name)
-	pkt.Attachments = p.Attachments // placeholders in p.Args refer to them
+	pkt.Attachments = bins // placeholders in args refer to them
 	text, err := sioproto.AppendPacket(nil, pkt)
 	if err != nil {
-		n.srv.backend.Logger().Error("socket.io: encoding a publication", "channel", p.Channel, "err", err)
-		return (*encodedEvent)(nil)
+		n.srv.core.Log().Error("socket.io: encoding an event", "event", event, "err", err)
+		return nil
 	}
-	ev := newEncodedEvent(text, p.Attachments, p.Volatile)
-	if len(p.Channels) > 1 {
-		ev.rooms = make([]string, len(p.Channels))
-		for i, ch := range p.Channels {
-			ev.rooms[i], _ = channelRoom(n.prefix, ch) // "" for another namespace's channel
+	ev := newEncodedEvent(text, bins, r != nil && r.Volatile)
+	if r != nil && len(r.Except) > 0 {
+		ev.except = r.Except
+		for _, room := range r.Except {
+			if ch, err := roomChannel(n.prefix, room); err == nil {
+				ev.exceptChannels = append(ev.exceptChannels, ch)
+			}
 		}
 	}
 	return ev
@@ -131,9 +169,4 @@ func orNull(d json.RawMessage) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return d
-}
-
-// format is the hub encoding key of the namespace's packets.
-func (n *Namespace) format() hub.Format {
-	return hub.Format{Kind: hub.FormatSocketIO, Namespace: n.name}
 }

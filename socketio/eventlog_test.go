@@ -118,10 +118,10 @@ func TestPinnedLogIsBounded(t *testing.T) {
 func TestTrimLogsEmptiesQuietSocketsUnlessPinned(t *testing.T) {
 	n := &Namespace{sockets: map[string]*Socket{}}
 	srv := &Server{nsps: map[string]*Namespace{"/": n}}
-	quiet, pinned := &Socket{id: "quiet"}, &Socket{id: "pinned"}
+	quiet, pinned := &Socket{}, &Socket{}
+	n.sockets["quiet"], n.sockets["pinned"] = quiet, pinned
 	t0 := time.Now()
 	for _, s := range []*Socket{quiet, pinned} {
-		n.addSocket(s)
 		s.out.remember(numberedAt(1, t0), 10, time.Minute)
 		s.out.remember(numberedAt(2, t0.Add(time.Second)), 10, time.Minute)
 	}

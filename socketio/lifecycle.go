@@ -1,21 +1,20 @@
 package socketio
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // newSocket prepares a socket for a CONNECT to n on c; it is not connected
 // until admit lets it in.
 func (srv *Server) newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
-	s := &Socket{srv: srv, nsp: n, id: randomID()}
+	s := &Socket{srv: srv, nsp: n}
+	s.client.Init(srv.core, s.sink(), randomID(), core.TransportSocketIO)
 	if srv.recoveryOn() {
 		s.pid = randomID()
 	}
@@ -39,42 +38,38 @@ type connectAuth struct {
 	Offset string `json:"offset"`
 }
 
-// admit runs a CONNECT: recovery, authentication, middlewares, the node's
-// hooks and limits, then the socket is connected.
-func (s *Socket) admit(ctx context.Context, raw json.RawMessage) {
+// admit runs a CONNECT: recovery; then the credentials, the middlewares,
+// and the core's admission (the user's connection limit and the OnConnect
+// hook); then the socket is connected.
+func (s *Socket) admit(raw json.RawMessage) {
 	var a connectAuth
 	_ = json.Unmarshal(raw, &a) // fields of other types are simply absent
 	c := s.conn()
 	if a.PID != "" && a.Offset != "" && s.srv.recoveryOn() && s.srv.restore(c, s, a.PID, a.Offset) {
 		return
 	}
-	ident, err := s.srv.authenticate(ctx, a.Token)
-	if err != nil {
-		s.refuse(&ConnectError{Message: err.Error(), Data: map[string]int{"code": 4001}})
+	cr := s.srv.core
+	creds, e := cr.Credentials(&s.client, a.Token)
+	if e != nil {
+		if a.Token == "" {
+			e.Message = "authentication required: send {token} in the auth payload"
+		}
+		s.refuse(&ConnectError{Message: e.Message, Data: map[string]int{"code": e.Close}})
 		return
 	}
-	s.info = broker.ClientInfo{Client: s.id, User: ident.User, Info: ident.Info}
-	s.channels = ident.Channels
-	if !ident.ExpiresAt.IsZero() {
-		s.expires = ident.ExpiresAt.UnixNano()
-	}
+	cr.Identify(&s.client, creds) // the middlewares may ask who it is
 	// Each step below may block; the client may be gone when it returns.
 	if err := s.runMiddlewares(); err != nil || s.gone() {
 		if err != nil {
 			s.refuse(connectErrorOf(err))
+		} else {
+			s.abandon()
 		}
 		return
 	}
-	if err := s.srv.backend.Connected(ctx, s.describe()); err != nil {
-		s.refuse(&ConnectError{Message: "connection refused: " + err.Error(), Data: map[string]int{"code": 4005}})
+	if e := cr.Connect(&s.client, creds); e != nil {
+		s.refuse(&ConnectError{Message: e.Message, Data: map[string]int{"code": e.Close}})
 		return
-	}
-	if ident.User != "" {
-		if err := s.srv.backend.AddUser(ident.User, s); err != nil {
-			s.srv.backend.Disconnected(ctx, s.describe(), "refused")
-			s.refuse(&ConnectError{Message: err.Error(), Data: map[string]int{"code": 1013}})
-			return
-		}
 	}
 	s.connected(c)
 }
@@ -83,25 +78,10 @@ func (s *Socket) admit(ctx context.Context, raw json.RawMessage) {
 // let in.
 func (s *Socket) gone() bool { return s.state.Load() == socketClosed }
 
-// undoAdmit takes back what admit did for a socket whose transport closed
-// before it was connected.
-func (s *Socket) undoAdmit() {
-	if s.info.User != "" {
-		s.srv.backend.RemoveUser(s.info.User, s)
-	}
-	s.srv.backend.Disconnected(context.Background(), s.describe(), "transport close")
-}
-
-// authenticate checks the CONNECT token, or lets an anonymous socket in
-// when the node allows it.
-func (srv *Server) authenticate(ctx context.Context, token string) (Identity, error) {
-	if token == "" {
-		if srv.backend.AllowAnonymous() {
-			return Identity{}, nil
-		}
-		return Identity{}, errors.New("authentication required: send {token} in the auth payload")
-	}
-	return srv.backend.Authenticate(ctx, token)
+// abandon ends a socket that was never connected.
+func (s *Socket) abandon() {
+	s.state.Store(socketClosed)
+	s.srv.core.Close(&s.client, 0, "transport close")
 }
 
 func (s *Socket) runMiddlewares() error {
@@ -118,7 +98,7 @@ func (s *Socket) runMiddlewares() error {
 
 // refuse answers the CONNECT with CONNECT_ERROR; the client may try again.
 func (s *Socket) refuse(e *ConnectError) {
-	s.state.Store(socketClosed)
+	s.abandon()
 	c := s.conn()
 	if c == nil {
 		return
@@ -140,13 +120,13 @@ func (s *Socket) refuse(e *ConnectError) {
 func (s *Socket) connected(c *conn) {
 	s.nsp.addSocket(s)
 	if !s.state.CompareAndSwap(socketConnecting, socketConnected) {
-		s.nsp.removeSocket(s) // the transport closed while it was being let in
-		s.undoAdmit()
+		// The transport closed while it was being let in.
+		s.nsp.removeSocket(s)
+		s.closeCore("transport close")
 		return
 	}
-	s.armExpiry()
 	c.joined()
-	c.sendPacket(sioproto.Packet{Type: sioproto.Connect, Namespace: s.nsp.name, Data: s.connectPayload()})
+	c.sendPacket(socketioConnect(s))
 	s.onConnect()
 }
 
@@ -166,16 +146,12 @@ func (s *Socket) onConnect() {
 }
 
 func (s *Socket) connectPayload() json.RawMessage {
-	v := map[string]string{"sid": s.id}
+	v := map[string]string{"sid": s.ID()}
 	if s.pid != "" {
 		v["pid"] = s.pid
 	}
 	b, _ := json.Marshal(v)
 	return b
-}
-
-func (s *Socket) describe() SocketInfo {
-	return SocketInfo{ID: s.id, User: s.info.User, Namespace: s.nsp.name, RemoteAddr: s.req.RemoteAddr()}
 }
 
 // conn returns the socket's connection; nil while the transport is gone.

@@ -78,7 +78,7 @@ func TestSocketLimits(t *testing.T) {
 	})
 	c := dialSIO(t, n, "")
 	c.mustConnect("/", nil)
-	for i, want := range []string{"ok", "ok", "room limit reached"} {
+	for i, want := range []string{"ok", "ok", "subscription limit reached"} {
 		if got := str(t, c.emit("/", true, "join", string(rune('a'+i)))[0]); !strings.Contains(got, want) {
 			t.Fatalf("join %d: %q", i, got)
 		}

@@ -10,6 +10,8 @@ type Namespace struct {
 	srv    *Server
 	name   string
 	prefix string // of the herald channels its rooms map to
+	// format is the namespace's packets, as the hub encodes them.
+	format *nsFormat
 
 	mu           sync.RWMutex
 	onConnect    func(*Socket) error
@@ -19,13 +21,13 @@ type Namespace struct {
 	events       map[string]*eventHandler
 	// sockets are the connected sockets, by id.
 	sockets map[string]*Socket
-	// rooms indexes the sockets of each room.
-	rooms map[string]map[*Socket]struct{}
 }
 
 func newNamespace(srv *Server, name string) *Namespace {
-	return &Namespace{srv: srv, name: name, prefix: srv.cfg.prefixFor(name),
-		events: map[string]*eventHandler{}, sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
+	n := &Namespace{srv: srv, name: name, prefix: srv.cfg.prefixFor(name),
+		events: map[string]*eventHandler{}, sockets: map[string]*Socket{}}
+	n.format = &nsFormat{n}
+	return n
 }
 
 // Name is the namespace's name, such as "/" or "/chat".
@@ -40,13 +42,15 @@ func (n *Namespace) handler(event string) *eventHandler {
 
 func (n *Namespace) addSocket(s *Socket) {
 	n.mu.Lock()
-	n.sockets[s.id] = s
+	n.sockets[s.ID()] = s
 	n.mu.Unlock()
 }
 
 func (n *Namespace) removeSocket(s *Socket) {
 	n.mu.Lock()
-	delete(n.sockets, s.id)
+	if n.sockets[s.ID()] == s {
+		delete(n.sockets, s.ID())
+	}
 	n.mu.Unlock()
 }
 
@@ -56,53 +60,43 @@ func (n *Namespace) socket(id string) *Socket {
 	return n.sockets[id]
 }
 
-// indexRoom records that s joined (or left) room.
-func (n *Namespace) indexRoom(room string, s *Socket, joined bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	set := n.rooms[room]
-	if joined {
-		if set == nil {
-			set = map[*Socket]struct{}{}
-			n.rooms[room] = set
-		}
-		set[s] = struct{}{}
-		return
-	}
-	delete(set, s)
-	if len(set) == 0 {
-		delete(n.rooms, room)
-	}
-}
+// The hub is the one index of who is in which room: a room is the
+// channel it maps to, and its sockets are the channel's subscribers that
+// are sockets of this namespace.
 
-// roomNames lists the rooms with sockets, sorted.
+// roomNames lists the rooms with sockets on this node, sorted.
 func (n *Namespace) roomNames() []string {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	out := make([]string, 0, len(n.rooms))
-	for r := range n.rooms {
-		out = append(out, r)
+	var out []string
+	for _, cc := range n.srv.core.Channels() { // sorted by channel
+		if room, ok := channelRoom(n.prefix, cc.Channel); ok && len(n.channelSockets(cc.Channel)) > 0 {
+			out = append(out, room)
+		}
 	}
 	sort.Strings(out)
 	return out
 }
 
-// roomSockets returns the sockets in room.
+// roomSockets returns the namespace's sockets in room on this node.
 func (n *Namespace) roomSockets(room string) []*Socket {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	out := make([]*Socket, 0, len(n.rooms[room]))
-	for s := range n.rooms[room] {
-		out = append(out, s)
+	ch, err := roomChannel(n.prefix, room)
+	if err != nil {
+		return nil
+	}
+	return n.channelSockets(ch)
+}
+
+// channelSockets returns the namespace's sockets subscribed to ch.
+func (n *Namespace) channelSockets(ch string) []*Socket {
+	var out []*Socket
+	for _, sub := range n.srv.core.Hub().Subscribers(ch) {
+		if k, ok := sub.(*sink); ok && k.nsp == n {
+			out = append(out, (*Socket)(k))
+		}
 	}
 	return out
 }
 
-func (n *Namespace) roomLen(room string) int {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return len(n.rooms[room])
-}
+func (n *Namespace) roomLen(room string) int { return len(n.roomSockets(room)) }
 
 func (n *Namespace) allSockets() []*Socket {
 	n.mu.RLock()

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/protocol/record"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
@@ -30,13 +31,13 @@ func (srv *Server) To(nsp string, rooms ...string) *Operator {
 // To returns a broadcast from this socket to rooms, which the socket
 // itself does not receive.
 func (s *Socket) To(rooms ...string) *Operator {
-	return &Operator{nsp: s.nsp, from: s, rooms: rooms, except: []string{s.id}}
+	return &Operator{nsp: s.nsp, from: s, rooms: rooms, except: []string{s.ID()}}
 }
 
 // Broadcast returns a broadcast to every socket of the namespace but this
 // one.
 func (s *Socket) Broadcast() *Operator {
-	return &Operator{nsp: s.nsp, from: s, except: []string{s.id}}
+	return &Operator{nsp: s.nsp, from: s, except: []string{s.ID()}}
 }
 
 // To adds rooms to the broadcast.
@@ -63,10 +64,11 @@ func (o *Operator) Volatile() *Operator {
 
 // Emit sends the event. To rooms, it is a publication on each room's
 // channel (so herald-protocol subscribers get it too, and each socket once
-// however many of the rooms it is in). A room that is a socket's id goes
-// to that socket alone, on this node: it is not a channel anyone else
-// could subscribe to. With no rooms it goes to every socket of the
-// namespace on this node.
+// however many of the rooms it is in). A broadcast from a socket is that
+// socket's publication: the node's OnPublish hook sees it and may refuse
+// it, for each room. A room that is a socket's id goes to that socket
+// alone, on this node: it is not a channel anyone else could subscribe
+// to. With no rooms it goes to every socket of the namespace on this node.
 func (o *Operator) Emit(event string, args ...any) error {
 	if sioproto.IsReservedEvent(event) {
 		return fmt.Errorf("socketio: %q is a reserved event name", event)
@@ -93,15 +95,7 @@ func (o *Operator) Emit(event string, args ...any) error {
 	}
 	var errs []error
 	if len(channels) > 0 {
-		pub := o.publication(event, &a, args)
-		if len(channels) > 1 {
-			pub.Channels = channels
-		}
-		for _, ch := range channels {
-			p := *pub
-			p.Channel = ch
-			errs = append(errs, o.nsp.srv.backend.Publish(context.Background(), &p))
-		}
+		errs = append(errs, o.publish(channels, event, &a, args))
 	}
 	if len(direct) > 0 {
 		// A socket also in one of the rooms gets the room's copy instead.
@@ -111,23 +105,39 @@ func (o *Operator) Emit(event string, args ...any) error {
 	return errors.Join(errs...)
 }
 
-// publication carries the event's arguments for Socket.IO receivers and,
-// in Data, as JSON for herald-protocol receivers: the single argument, or
-// an array of them (bytes as base64).
-func (o *Operator) publication(event string, a *sioproto.Args, args []any) *broker.Publication {
-	p := &broker.Publication{Event: event, Except: o.except, Volatile: o.volatile}
-	if o.from != nil {
-		p.Info = o.from.clientInfo()
+// publish publishes the event on each channel, through the core.
+func (o *Operator) publish(channels []string, event string, a *sioproto.Args, args []any) error {
+	data, routing := o.routing(event, a, args)
+	if len(channels) > 1 {
+		routing.Channels = channels
 	}
+	ctx, how := context.Background(), core.Publish{By: core.ByApp, Volatile: o.volatile, Source: "go"}
+	if o.from != nil {
+		ctx, how.From, how.Source = &o.from.client, &o.from.client, "client"
+	}
+	var errs []error
+	for _, ch := range channels {
+		pub := &record.Publication{Channel: ch, Data: data, Ext: routing}
+		if _, err := o.nsp.srv.core.Publish(ctx, pub, how); err != nil {
+			errs = append(errs, fmt.Errorf("socketio: to room channel %q: %w", ch, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// routing carries the event's arguments for Socket.IO receivers and, as
+// the publication's data, as JSON for herald-protocol receivers: the
+// single argument, or an array of them (bytes as base64).
+func (o *Operator) routing(event string, a *sioproto.Args, args []any) (json.RawMessage, *sioproto.Routing) {
+	r := &sioproto.Routing{Event: event, Except: o.except, Volatile: o.volatile}
 	var raws []json.RawMessage
 	_ = json.Unmarshal(a.JSON(), &raws)
 	if len(args) == 1 && a.Attachments() == nil {
-		p.Data = raws[0]
-		return p
+		return raws[0], r
 	}
-	p.Args, p.Attachments = raws, copyBins(a.Attachments())
-	p.Data, _ = json.Marshal(args)
-	return p
+	r.Args, r.Attachments = raws, copyBins(a.Attachments())
+	data, _ := json.Marshal(args)
+	return data, r
 }
 
 func copyBins(b [][]byte) [][]byte {
@@ -156,10 +166,15 @@ func (o *Operator) sendDirect(sockets []*Socket, event string, a *sioproto.Args)
 	enc := newEncodedEvent(text, copyBins(pkt.Attachments), o.volatile)
 	var targets []hub.Subscriber
 	for _, s := range sockets {
-		if !s.excluded(o.except) {
-			targets = append(targets, s)
+		if !s.excludedBy(o.except) {
+			targets = append(targets, s.sink())
 		}
 	}
-	o.nsp.srv.backend.Hub().SendTo(targets, &hub.Message{Kind: hub.KindDirect, Payload: enc})
+	o.nsp.srv.core.Hub().SendTo(targets, &hub.Message{Kind: hub.KindDirect, Payload: enc})
 	return nil
+}
+
+// excludedBy reports whether the socket is in one of rooms.
+func (s *Socket) excludedBy(rooms []string) bool {
+	return slices.ContainsFunc(rooms, s.inRoom)
 }

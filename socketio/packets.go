@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
-	"golang.org/x/time/rate"
 )
 
 // onPacket handles a packet for this socket, on the connection's reading
@@ -80,23 +80,16 @@ func (s *Socket) dispatch(name string, args []Arg) (results []any, handled bool,
 // with an acknowledgement gets {"error": …}; a burst-long run of refusals,
 // or a backlog past the bound, disconnects the socket.
 func (s *Socket) admitEvent(p sioproto.Packet) bool {
-	l := s.srv.backend.Limits()
+	ok, tooMany := s.client.AllowCommand()
 	s.mu.Lock()
-	if s.limiter == nil {
-		s.limiter = rate.NewLimiter(rate.Limit(l.EventRate), l.EventBurst)
-	}
-	ok := s.limiter.Allow()
-	if ok {
-		s.strikes = 0
-	} else {
-		s.strikes++
-	}
-	strikes, pending := int(s.strikes), len(s.tasks)
+	pending := len(s.tasks)
 	s.mu.Unlock()
-	if ok && pending < l.MaxPendingEvents {
+	l := s.srv.core.Limits()
+	maxPending := maxPendingEvents(l)
+	if ok && pending < maxPending {
 		return true
 	}
-	if strikes >= l.EventBurst || pending >= l.MaxPendingEvents {
+	if tooMany || pending >= maxPending {
 		s.reportError(fmt.Errorf("disconnected: the client sends events faster than the server allows"))
 		s.Disconnect()
 		return false
@@ -104,11 +97,15 @@ func (s *Socket) admitEvent(p sioproto.Packet) bool {
 	if p.HasID {
 		// On the handler goroutine: after the acks of the events before
 		// it, and never holding up the reader should the hub's queue be full.
-		refusal := []any{map[string]string{"error": fmt.Sprintf("rate limit exceeded: at most %g events per second", l.EventRate)}}
+		refusal := []any{map[string]string{"error": fmt.Sprintf("rate limit exceeded: at most %g events per second", l.CommandRate)}}
 		s.run(func() { s.sendAck(p.ID, refusal) })
 	}
 	return false
 }
+
+// maxPendingEvents bounds the events waiting for a socket's handlers:
+// four bursts' worth; past it the socket is disconnected.
+func maxPendingEvents(l core.Limits) int { return 4 * l.CommandBurst }
 
 // run queues f on the socket's handler goroutine, starting it if needed:
 // a socket with nothing to do has no goroutine.
@@ -149,7 +146,7 @@ func (s *Socket) safeCall(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
-			s.srv.backend.Logger().Error("socket.io handler panicked", "socket", s.id, "panic", r, "stack", string(debug.Stack()))
+			s.srv.core.Log().Error("socket.io handler panicked", "socket", s.ID(), "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
 	return f()
@@ -164,7 +161,7 @@ func (s *Socket) reportError(err error) {
 		f(s, err)
 		return
 	}
-	s.srv.backend.Logger().Debug("socket.io error", "socket", s.id, "namespace", s.nsp.name, "err", err)
+	s.srv.core.Log().Debug("socket.io error", "socket", s.ID(), "namespace", s.nsp.name, "err", err)
 }
 
 // Defer runs f on the socket's handler goroutine once the current handler

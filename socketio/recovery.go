@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"context"
 	"strconv"
 	"sync"
 	"time"
@@ -67,24 +66,25 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 		return false
 	}
 	after, err := strconv.ParseUint(offset, 36, 64)
-	if err != nil || old.tokenExpired() || time.Since(old.disconnectedSince()) > srv.cfg.RecoveryWindow ||
+	if err != nil || old.client.Expired() || time.Since(old.disconnectedSince()) > srv.cfg.RecoveryWindow ||
 		!old.pinLogAfter(after) {
 		old.close("transport close") // cannot recover: the socket ends for good
 		return false
 	}
 	// The log now keeps the events after offset until resume, however long
 	// the application's hook takes (up to pinnedEvents).
-	if err := srv.backend.Connected(context.Background(), old.describe()); err != nil {
+	if e := srv.core.Reattach(&old.client, fresh.RemoteAddr()); e != nil {
 		old.close("transport close")
 		return false
 	}
 	switch old.resume(c, fresh, after) {
 	case resumed:
+		fresh.abandon()
 		c.sess.Flush()
-		old.rearmExpiry()
 		return true
 	case resumeConnClosed:
-		srv.backend.Disconnected(context.Background(), old.describe(), "transport close")
+		fresh.abandon()
+		old.detach("transport close")
 		if srv.closing.Load() {
 			old.close("server shutting down") // no node left to recover with
 		} else {
@@ -92,7 +92,7 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 		}
 		return true
 	default: // the log overflowed, or the application closed the socket
-		srv.backend.Disconnected(context.Background(), old.describe(), "transport close")
+		old.detach("transport close")
 		old.close("transport close")
 		return false
 	}
@@ -148,15 +148,6 @@ func (s *Socket) resume(c *conn, fresh *Socket, after uint64) resumeResult {
 	return resumed
 }
 
-// rearmExpiry restarts the token's timer for a restored socket: it fired,
-// or not, while the socket was away.
-func (s *Socket) rearmExpiry() {
-	s.stopExpiry()
-	if s.state.Load() == socketConnected {
-		s.armExpiry()
-	}
-}
-
 func (s *Socket) disconnectedSince() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,12 +164,6 @@ func (s *Socket) pinLogAfter(after uint64) bool {
 	defer o.mu.Unlock()
 	o.pinned = after >= o.trimmed && after <= o.last()
 	return o.pinned
-}
-
-// tokenExpired reports whether the socket's token expired while it was
-// away: such a socket is not given back.
-func (s *Socket) tokenExpired() bool {
-	return s.expires != 0 && time.Now().UnixNano() >= s.expires
 }
 
 // expireLoop ends kept sockets whose window has passed.
@@ -210,13 +195,7 @@ func (srv *Server) expireLoop() {
 // that has gone quiet would keep its last events (a welcome emit, say)
 // for as long as it stays connected.
 func (srv *Server) trimLogs(cutoff time.Time) {
-	srv.mu.RLock()
-	nsps := make([]*Namespace, 0, len(srv.nsps))
-	for _, n := range srv.nsps {
-		nsps = append(nsps, n)
-	}
-	srv.mu.RUnlock()
-	for _, n := range nsps {
+	for _, n := range srv.namespaces() {
 		for _, s := range n.allSockets() {
 			o := &s.out
 			o.mu.Lock()

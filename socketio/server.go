@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/poll"
 	"github.com/heraldhq/herald/internal/transport/engineio"
 	"github.com/heraldhq/herald/internal/transport/websocket"
@@ -18,8 +19,12 @@ import (
 // herald.Node.SocketIO; it serves /socket.io/ on the node's listener.
 type Server struct {
 	cfg     Config
-	backend Backend
+	core    *core.Core
+	dynamic *regexp.Regexp
 	eio     *engineio.Server
+	// ws carries the Socket.IO WebSocket connections; its message limit is
+	// MaxPayload rather than the node's limits.max_message_size.
+	ws *websocket.Engine
 
 	mu   sync.RWMutex
 	nsps map[string]*Namespace
@@ -35,41 +40,46 @@ type Server struct {
 	closing atomic.Bool
 	// closers counts goroutines at work for sockets: winding down closed
 	// connections, and running handlers; Shutdown waits for them.
-	closers  atomic.Int64
-	dynamic  atomic.Int64 // dynamic namespaces created
-	done     chan struct{}
-	stopOnce sync.Once
+	closers      atomic.Int64
+	dynamicCount atomic.Int64 // dynamic namespaces created
+	done         chan struct{}
+	stopOnce     sync.Once
 }
 
 // maxDynamicNamespaces bounds the namespaces clients can create through
 // the dynamic pattern.
 const maxDynamicNamespaces = 10000
 
-// New builds a Socket.IO server over the node's WebSocket engine. It is
-// for the herald package, which owns the Backend; use Node.SocketIO.
-func New(cfg Config, b Backend, ws *websocket.Engine, eio engineio.Config) *Server {
-	s := &Server{cfg: cfg.withDefaults(), backend: b, nsps: map[string]*Namespace{}, done: make(chan struct{})}
+// newServer builds the server of a node (see internal/sioboot).
+func newServer(c *core.Core, cfg Config, ws *websocket.Engine) (*Server, error) {
+	s := &Server{cfg: cfg.withDefaults(), core: c, ws: ws, nsps: map[string]*Namespace{}, done: make(chan struct{})}
+	if s.cfg.DynamicNamespaces != "" {
+		re, err := regexp.Compile(s.cfg.DynamicNamespaces)
+		if err != nil {
+			return nil, fmt.Errorf("socketio.dynamic_namespaces: %w", err)
+		}
+		s.dynamic = re
+	}
 	s.recovery.init()
 	s.nsps["/"] = newNamespace(s, "/")
 	for _, name := range s.cfg.Namespaces {
 		s.nsps[name] = newNamespace(s, name)
 	}
-	eio.Admit = b.Admit
-	s.eio = engineio.NewServer(eio, ws, s)
+	s.eio = engineio.NewServer(s.transportConfig(), ws, engineHandler{s})
 	go s.expireLoop()
-	return s
+	return s, nil
 }
 
-// ServeHTTP serves Engine.IO requests at /socket.io/.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
+// Config returns the configuration in effect, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
 
 // Len is the number of open Engine.IO connections.
 func (s *Server) Len() int { return s.eio.Len() }
 
-// Shutdown closes every connection ("server shutting down"), waits for
+// shutdown closes every connection ("server shutting down"), waits for
 // their sockets to wind down (OnDisconnect included) until ctx is done,
 // and stops the server's timers.
-func (s *Server) Shutdown(ctx context.Context) {
+func (s *Server) shutdown(ctx context.Context) {
 	s.stopOnce.Do(func() {
 		s.closing.Store(true)
 		s.eio.CloseAll("server shutting down")
@@ -113,7 +123,7 @@ func (s *Server) namespace(name string) *Namespace {
 	if n != nil {
 		return n
 	}
-	if re := s.cfg.DynamicNamespaces; re != nil && re.MatchString(name) && s.dynamic.Add(1) <= maxDynamicNamespaces {
+	if s.dynamic != nil && s.dynamic.MatchString(name) && s.dynamicCount.Add(1) <= maxDynamicNamespaces {
 		return s.Of(name)
 	}
 	return nil
@@ -124,6 +134,17 @@ func (s *Server) existing(name string) *Namespace {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.nsps[name]
+}
+
+// namespaces lists every namespace.
+func (s *Server) namespaces() []*Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		out = append(out, n)
+	}
+	return out
 }
 
 // OnConnect sets what runs when a socket has connected to nsp (after the

@@ -67,7 +67,7 @@ func (srv *Server) Socket(nsp, id string) *Socket {
 }
 
 func errNamespace(nsp string, s *Socket) error {
-	return &ConnectError{Message: "socket " + s.id + " is in namespace " + s.nsp.name + ", not " + nsp}
+	return &ConnectError{Message: "socket " + s.ID() + " is in namespace " + s.nsp.name + ", not " + nsp}
 }
 
 // socketioConnect is the CONNECT answer for s.

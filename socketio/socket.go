@@ -7,11 +7,9 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/transport/engineio"
-	"golang.org/x/time/rate"
 )
 
 // socket states; a socket only moves forward, except that a recoverable
@@ -26,18 +24,13 @@ const (
 
 // Socket is one client connected to one namespace.
 type Socket struct {
-	srv *Server
-	nsp *Namespace
-	id  string
+	// client is the socket's core state: its id, who it is, the channels
+	// its rooms map to, its event rate.
+	client core.Client
+	srv    *Server
+	nsp    *Namespace
 	// pid is the private id a client presents to recover the socket.
 	pid string
-	// info says who the socket is: its id, user and public info. The hub
-	// and presence are handed &info, which lives as long as the socket.
-	info broker.ClientInfo
-	// channels is the token's channel claim; nil allows any.
-	channels []string
-	// expires is when the token expires (unix nanoseconds); 0 is never.
-	expires int64
 	// req is the request the connection started with; auth the CONNECT
 	// packet's payload.
 	req  *engineio.Request
@@ -48,33 +41,19 @@ type Socket struct {
 	state atomic.Int32
 
 	mu sync.Mutex
-	// rooms are the rooms joined, besides the socket's own id room.
-	rooms roomSet
 	// data is what SetContext stored.
 	data any
 	// acks waits for acknowledgements of emits, by id.
 	acks map[uint64]chan ackReply
-	// nextAck numbers emits that wait for an acknowledgement; strikes
-	// counts events the rate limit refused in a row. (Side by side, 32
-	// bits each: the struct is one per client.)
+	// nextAck numbers emits that wait for an acknowledgement.
 	nextAck uint32
-	strikes int32
-	// tasks are events waiting for the socket's handler goroutine;
-	// running is true while that goroutine exists.
-	tasks   []func()
+	// running is true while the handler goroutine exists; tasks are the
+	// events waiting for it.
 	running bool
+	tasks   []func()
 	// disconnectedAt is when a recoverable socket lost its transport
 	// (unix nanoseconds).
 	disconnectedAt int64
-	// expiry disconnects the socket when its token expires.
-	expiry *time.Timer
-	// limiter bounds the events the client may send.
-	limiter *rate.Limiter
-
-	// roomMu serializes joining and leaving with each other and with
-	// close, across the hub calls they make (which s.mu must not span:
-	// fan-out takes s.mu while holding hub locks).
-	roomMu sync.Mutex
 
 	// out is where what the socket is sent goes: its connection, and the
 	// recovery log (whose order is the hub's single fan-out goroutine's).
@@ -82,13 +61,13 @@ type Socket struct {
 }
 
 // ID is the socket's public id, also the name of its own room.
-func (s *Socket) ID() string { return s.id }
+func (s *Socket) ID() string { return s.client.ID() }
 
 // Namespace is the namespace's name.
 func (s *Socket) Namespace() string { return s.nsp.name }
 
 // User is the authenticated user; empty for anonymous sockets.
-func (s *Socket) User() string { return s.info.User }
+func (s *Socket) User() string { return s.client.User() }
 
 // Recovered reports whether the socket was restored after its transport
 // dropped, with its id, rooms and missed events.
@@ -122,41 +101,28 @@ func (s *Socket) RemoteHeader() http.Header { return s.req.Header() }
 // URL is the URL of the connection's first request.
 func (s *Socket) URL() url.URL { return s.req.URL() }
 
-// clientInfo is a copy of info for a publication, which history may keep
-// long after the socket is gone.
-func (s *Socket) clientInfo() *broker.ClientInfo {
-	info := s.info
-	return &info
-}
-
-// identity is who the socket is, as the backend's policy checks take it.
-func (s *Socket) identity() Identity {
-	id := Identity{User: s.info.User, Channels: s.channels, Info: s.info.Info}
-	if s.expires != 0 {
-		id.ExpiresAt = time.Unix(0, s.expires)
-	}
-	return id
-}
-
 // Auth is the auth payload the client sent with CONNECT (JSON; "{}" when
 // none).
 func (s *Socket) Auth() json.RawMessage { return s.auth }
 
 // Rooms lists the rooms the socket is in, its own id room first.
 func (s *Socket) Rooms() []string {
-	s.mu.Lock()
-	out := s.rooms.all()
-	s.mu.Unlock()
+	chs := s.client.Channels()
+	out := make([]string, 0, 1+len(chs))
+	for _, ch := range chs {
+		if room, ok := channelRoom(s.nsp.prefix, ch); ok {
+			out = append(out, room)
+		}
+	}
 	sort.Strings(out)
-	return append([]string{s.id}, out...)
+	return append([]string{s.ID()}, out...)
 }
 
 // inRoom reports whether the socket is in room (its id room included).
 func (s *Socket) inRoom(room string) bool {
-	if room == s.id {
+	if room == s.ID() {
 		return true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rooms.has(room)
+	ch, err := roomChannel(s.nsp.prefix, room)
+	return err == nil && s.client.Subscribed(ch)
 }

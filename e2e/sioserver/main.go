@@ -60,7 +60,7 @@ func main() {
 		// the default event rate (50/s, bursts of 100) would cut them off.
 		// socketio/limits_test.go tests that limit.
 		Limits: herald.Limits{MaxConnections: 10_000, CommandRate: 5000, CommandBurst: 1000},
-		SocketIO: herald.SocketIOConfig{
+		SocketIO: socketio.Config{
 			Namespaces:        []string{"/chat", "/admin"},
 			DynamicNamespaces: `^/dyn-[a-z]+$`,
 			PingInterval:      *pingInterval,

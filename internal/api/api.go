@@ -3,33 +3,14 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
-
-// Backend is what the API drives; the node implements it. Errors should
-// be *Error to choose the HTTP status; anything else is a 500.
-type Backend interface {
-	CheckChannel(ch string) error
-	Publish(ctx context.Context, ch, event string, data json.RawMessage) (PublishResult, error)
-	Push(ctx context.Context, user, event string, data json.RawMessage) (int, error)
-	Disconnect(ctx context.Context, user string) int
-	Unsubscribe(ctx context.Context, user, ch string) int
-	Presence(ctx context.Context, ch string) (any, error)
-	Channels() any
-	Info() any
-}
-
-// PublishResult is where one publication landed.
-type PublishResult struct {
-	Offset    uint64 `json:"offset"`
-	Epoch     string `json:"epoch"`
-	Delivered int    `json:"delivered"`
-}
 
 // Error is a failure with the HTTP status it should get.
 type Error struct {
@@ -47,16 +28,22 @@ type Config struct {
 	MaxBody int64
 	// Observe, when set, is told the endpoint and status of each request.
 	Observe func(endpoint string, status int)
+	// Publication builds what the server publishes on a channel: data,
+	// and the event name Socket.IO subscribers receive.
+	Publication func(ch, event string, data json.RawMessage) *record.Publication
+	// Info reports the node's figures, for /api/info.
+	Info func() any
 }
 
 type server struct {
-	backend Backend
-	cfg     Config
+	core *core.Core
+	cfg  Config
 }
 
-// New returns the API handler; it expects paths starting with /api/.
-func New(b Backend, cfg Config) http.Handler {
-	s := &server{backend: b, cfg: cfg}
+// New returns the API handler over the node's core; it expects paths
+// starting with /api/.
+func New(c *core.Core, cfg Config) http.Handler {
+	s := &server{core: c, cfg: cfg}
 	mux := http.NewServeMux()
 	s.route(mux, "/api/publish", http.MethodPost, s.publish)
 	s.route(mux, "/api/broadcast", http.MethodPost, s.broadcast)
@@ -112,12 +99,11 @@ type errorResponse struct {
 
 func errorBody(msg string) errorResponse { return errorResponse{Error: msg} }
 
-// fail turns an error into a status and body; an *Error anywhere in the
-// chain chooses the status.
+// fail turns an error into a status and body; an *Error or a core
+// refusal anywhere in the chain chooses the status.
 func fail(err error) (int, any) {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Status, errorBody(err.Error())
 	}
-	return http.StatusInternalServerError, errorBody(err.Error())
+	return core.Code(err), errorBody(err.Error())
 }

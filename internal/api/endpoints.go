@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 // maxBroadcastChannels bounds one broadcast request.
@@ -26,11 +29,16 @@ func (s *server) publish(r *http.Request) (int, any) {
 	if len(req.Data) == 0 {
 		return fail(missing("data"))
 	}
-	res, err := s.backend.Publish(r.Context(), req.Channel, req.Event, req.Data)
+	res, err := s.publishOne(r, req.Channel, req.Event, req.Data)
 	if err != nil {
 		return fail(err)
 	}
 	return http.StatusOK, res
+}
+
+// publishOne publishes for the server: no channel policy, no hook.
+func (s *server) publishOne(r *http.Request, ch, event string, data json.RawMessage) (core.PublishResult, error) {
+	return s.core.Publish(r.Context(), s.cfg.Publication(ch, event, data), core.Publish{Source: "api"})
 }
 
 type broadcastRequest struct {
@@ -41,7 +49,7 @@ type broadcastRequest struct {
 
 type broadcastResult struct {
 	Channel string `json:"channel"`
-	PublishResult
+	core.PublishResult
 }
 
 type broadcastResponse struct {
@@ -63,13 +71,13 @@ func (s *server) broadcast(r *http.Request) (int, any) {
 		return fail(missing("data"))
 	}
 	for i, ch := range req.Channels {
-		if err := s.backend.CheckChannel(ch); err != nil {
+		if err := core.ValidateChannel(ch); err != nil {
 			return fail(&Error{http.StatusBadRequest, fmt.Sprintf("channels[%d]: %v", i, err)})
 		}
 	}
 	var resp broadcastResponse
 	for i, ch := range req.Channels {
-		res, err := s.backend.Publish(r.Context(), ch, req.Event, req.Data)
+		res, err := s.publishOne(r, ch, req.Event, req.Data)
 		if err != nil {
 			return fail(fmt.Errorf("channels[%d]: %w (the channels before it were published)", i, err))
 		}
@@ -102,7 +110,7 @@ func (s *server) push(r *http.Request) (int, any) {
 	case len(req.Data) == 0:
 		return fail(missing("data"))
 	}
-	n, err := s.backend.Push(r.Context(), req.User, req.Event, req.Data)
+	n, err := s.core.Push(r.Context(), &record.Push{User: req.User, Event: req.Event, Data: req.Data})
 	if err != nil {
 		return fail(err)
 	}
@@ -124,7 +132,7 @@ func (s *server) disconnect(r *http.Request) (int, any) {
 	if req.User == "" {
 		return fail(missing("user"))
 	}
-	return http.StatusOK, map[string]int{"disconnected": s.backend.Disconnect(r.Context(), req.User)}
+	return http.StatusOK, map[string]int{"disconnected": s.core.DisconnectUser(r.Context(), req.User)}
 }
 
 func (s *server) unsubscribe(r *http.Request) (int, any) {
@@ -138,10 +146,11 @@ func (s *server) unsubscribe(r *http.Request) (int, any) {
 	if req.Channel == "" {
 		return fail(missing("channel"))
 	}
-	if err := s.backend.CheckChannel(req.Channel); err != nil {
-		return fail(&Error{http.StatusBadRequest, err.Error()})
+	n, err := s.core.UnsubscribeUser(r.Context(), req.User, req.Channel)
+	if err != nil {
+		return fail(err)
 	}
-	return http.StatusOK, map[string]int{"unsubscribed": s.backend.Unsubscribe(r.Context(), req.User, req.Channel)}
+	return http.StatusOK, map[string]int{"unsubscribed": n}
 }
 
 func (s *server) presence(r *http.Request) (int, any) {
@@ -149,7 +158,7 @@ func (s *server) presence(r *http.Request) (int, any) {
 	if ch == "" {
 		return fail(&Error{http.StatusBadRequest, `missing query parameter "channel"`})
 	}
-	clients, err := s.backend.Presence(r.Context(), ch)
+	clients, err := s.core.Presence(r.Context(), ch)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,9 +166,9 @@ func (s *server) presence(r *http.Request) (int, any) {
 }
 
 func (s *server) channels(*http.Request) (int, any) {
-	return http.StatusOK, map[string]any{"channels": s.backend.Channels()}
+	return http.StatusOK, map[string]any{"channels": s.core.Channels()}
 }
 
 func (s *server) info(*http.Request) (int, any) {
-	return http.StatusOK, s.backend.Info()
+	return http.StatusOK, s.cfg.Info()
 }

@@ -5,6 +5,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 // memoryShards spreads channel streams over several locks.
@@ -50,10 +52,10 @@ func (b *MemoryBroker) Run(h EventHandler) error {
 }
 
 // Subscribe implements Broker; a single node needs no routing.
-func (b *MemoryBroker) Subscribe(string) error { return nil }
+func (b *MemoryBroker) Subscribe(context.Context, string) error { return nil }
 
 // Unsubscribe implements Broker.
-func (b *MemoryBroker) Unsubscribe(string) error { return nil }
+func (b *MemoryBroker) Unsubscribe(context.Context, string) error { return nil }
 
 func (b *MemoryBroker) shard(ch string) *memoryShard {
 	return &b.shards[maphash.String(b.seed, ch)%memoryShards]
@@ -61,7 +63,7 @@ func (b *MemoryBroker) shard(ch string) *memoryShard {
 
 // Publish implements Broker. The handler is called under the shard lock so
 // publications of one channel reach it in offset order.
-func (b *MemoryBroker) Publish(_ context.Context, pub *Publication, opts PublishOptions) (StreamPosition, error) {
+func (b *MemoryBroker) Publish(_ context.Context, pub *record.Publication, opts PublishOptions) (StreamPosition, error) {
 	s := b.shard(pub.Channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,13 +79,13 @@ func (b *MemoryBroker) Publish(_ context.Context, pub *Publication, opts Publish
 }
 
 // PublishJoin implements Broker.
-func (b *MemoryBroker) PublishJoin(_ context.Context, ch string, info *ClientInfo) error {
+func (b *MemoryBroker) PublishJoin(_ context.Context, ch string, info *record.ClientInfo) error {
 	b.handler.HandleJoin(ch, info)
 	return nil
 }
 
 // PublishLeave implements Broker.
-func (b *MemoryBroker) PublishLeave(_ context.Context, ch string, info *ClientInfo) error {
+func (b *MemoryBroker) PublishLeave(_ context.Context, ch string, info *record.ClientInfo) error {
 	b.handler.HandleLeave(ch, info)
 	return nil
 }
@@ -92,7 +94,7 @@ func (b *MemoryBroker) PublishLeave(_ context.Context, ch string, info *ClientIn
 // channel nobody published to costs nothing, so clients cannot grow the
 // broker by subscribing to made-up names. Such a channel is at offset 0
 // with no epoch yet.
-func (b *MemoryBroker) History(_ context.Context, ch string, opts HistoryOptions) ([]*Publication, StreamPosition, error) {
+func (b *MemoryBroker) History(_ context.Context, ch string, opts HistoryOptions) ([]*record.Publication, StreamPosition, error) {
 	s := b.shard(ch)
 	s.mu.Lock()
 	defer s.mu.Unlock()

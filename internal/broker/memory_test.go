@@ -7,25 +7,27 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 type collector struct {
 	mu   sync.Mutex
-	pubs []*Publication
+	pubs []*record.Publication
 	join []string
 }
 
-func (c *collector) HandlePublication(p *Publication) {
+func (c *collector) HandlePublication(p *record.Publication) {
 	c.mu.Lock()
 	c.pubs = append(c.pubs, p)
 	c.mu.Unlock()
 }
-func (c *collector) HandleJoin(ch string, _ *ClientInfo) {
+func (c *collector) HandleJoin(ch string, _ *record.ClientInfo) {
 	c.mu.Lock()
 	c.join = append(c.join, ch)
 	c.mu.Unlock()
 }
-func (c *collector) HandleLeave(string, *ClientInfo) {}
+func (c *collector) HandleLeave(string, *record.ClientInfo) {}
 
 func newTestBroker(t *testing.T) (*MemoryBroker, *collector, *time.Time) {
 	b := NewMemoryBroker(time.Hour)
@@ -41,7 +43,7 @@ func newTestBroker(t *testing.T) (*MemoryBroker, *collector, *time.Time) {
 
 func publish(t *testing.T, b *MemoryBroker, ch string, opts PublishOptions) StreamPosition {
 	t.Helper()
-	pos, err := b.Publish(context.Background(), &Publication{Channel: ch, Data: json.RawMessage("1")}, opts)
+	pos, err := b.Publish(context.Background(), &record.Publication{Channel: ch, Data: json.RawMessage("1")}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +98,8 @@ func TestHistoryTTLAndStreamExpiry(t *testing.T) {
 func TestPresence(t *testing.T) {
 	p := NewMemoryPresence()
 	ctx := context.Background()
-	p.AddPresence(ctx, "c", &ClientInfo{Client: "1", User: "a"})
-	p.AddPresence(ctx, "c", &ClientInfo{Client: "2", User: "b"})
+	p.AddPresence(ctx, "c", &record.ClientInfo{Client: "1", User: "a"})
+	p.AddPresence(ctx, "c", &record.ClientInfo{Client: "2", User: "b"})
 	p.RemovePresence(ctx, "c", "1")
 	m, _ := p.Presence(ctx, "c")
 	if len(m) != 1 || m["2"].User != "b" {

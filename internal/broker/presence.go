@@ -3,26 +3,28 @@ package broker
 import (
 	"context"
 	"sync"
+
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 // MemoryPresence keeps presence in this process.
 type MemoryPresence struct {
 	mu       sync.RWMutex
-	channels map[string]map[string]*ClientInfo
+	channels map[string]map[string]*record.ClientInfo
 }
 
 // NewMemoryPresence returns an empty presence store.
 func NewMemoryPresence() *MemoryPresence {
-	return &MemoryPresence{channels: make(map[string]map[string]*ClientInfo)}
+	return &MemoryPresence{channels: make(map[string]map[string]*record.ClientInfo)}
 }
 
 // AddPresence implements PresenceManager.
-func (p *MemoryPresence) AddPresence(_ context.Context, ch string, info *ClientInfo) error {
+func (p *MemoryPresence) AddPresence(_ context.Context, ch string, info *record.ClientInfo) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m := p.channels[ch]
 	if m == nil {
-		m = make(map[string]*ClientInfo)
+		m = make(map[string]*record.ClientInfo)
 		p.channels[ch] = m
 	}
 	m[info.Client] = info
@@ -43,10 +45,10 @@ func (p *MemoryPresence) RemovePresence(_ context.Context, ch, client string) er
 }
 
 // Presence implements PresenceManager.
-func (p *MemoryPresence) Presence(_ context.Context, ch string) (map[string]*ClientInfo, error) {
+func (p *MemoryPresence) Presence(_ context.Context, ch string) (map[string]*record.ClientInfo, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	out := make(map[string]*ClientInfo, len(p.channels[ch]))
+	out := make(map[string]*record.ClientInfo, len(p.channels[ch]))
 	for k, v := range p.channels[ch] {
 		out[k] = v
 	}

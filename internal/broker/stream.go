@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 // stream is one channel's offsets and kept publications, oldest first.
@@ -11,7 +13,7 @@ import (
 type stream struct {
 	epoch   string
 	top     uint64
-	items   []*Publication
+	items   []*record.Publication
 	expires []time.Time // parallel to items; zero time means never
 	touched time.Time
 }
@@ -31,7 +33,7 @@ func (s *stream) expired(now time.Time, metaTTL time.Duration) bool {
 }
 
 // add gives pub the next offset and keeps it if the options ask.
-func (s *stream) add(pub *Publication, opts PublishOptions, now time.Time) StreamPosition {
+func (s *stream) add(pub *record.Publication, opts PublishOptions, now time.Time) StreamPosition {
 	s.top++
 	s.touched = now
 	pub.Offset, pub.Epoch = s.top, s.epoch
@@ -57,9 +59,9 @@ func (s *stream) add(pub *Publication, opts PublishOptions, now time.Time) Strea
 }
 
 // since returns unexpired publications after opts.Since, up to opts.Limit.
-func (s *stream) since(opts HistoryOptions, now time.Time) []*Publication {
+func (s *stream) since(opts HistoryOptions, now time.Time) []*record.Publication {
 	s.dropExpired(now)
-	var out []*Publication
+	var out []*record.Publication
 	for _, p := range s.items {
 		if p.Offset <= opts.Since {
 			continue

@@ -1,5 +1,7 @@
 package hub
 
+import "github.com/heraldhq/herald/internal/protocol/record"
+
 // fanout is the hub's delivery loop. Each message is queued to its
 // subscribers as soon as it arrives — cheap: an append per subscriber —
 // and the subscribers that now need a write join the sweep, whose writers
@@ -24,12 +26,13 @@ func (h *Hub) fanout() {
 	}
 }
 
-// deliver queues m to its subscribers and collects those that need a
-// flush.
+// deliver queues m to its subscribers, each in its format, and collects
+// those that need a flush.
 func (h *Hub) deliver(m *Message, dirty []Subscriber) []Subscriber {
+	var enc encodings
 	if m.Targets != nil {
 		for _, sub := range m.Targets {
-			if sub.Deliver(m) {
+			if sub.Deliver(m, enc.of(sub.Format(), m)) {
 				dirty = append(dirty, sub)
 			}
 		}
@@ -42,7 +45,7 @@ func (h *Hub) deliver(m *Message, dirty []Subscriber) []Subscriber {
 	if subs := s.channels[m.Channel]; subs != nil {
 		n = len(subs.list)
 		for _, sub := range subs.list {
-			if sub.Deliver(m) {
+			if sub.Deliver(m, enc.of(sub.Format(), m)) {
 				dirty = append(dirty, sub)
 			}
 		}
@@ -50,4 +53,21 @@ func (h *Hub) deliver(m *Message, dirty []Subscriber) []Subscriber {
 	s.mu.RUnlock()
 	h.delivered.Add(int64(n))
 	return dirty
+}
+
+// HandlePublication delivers a publication the broker hands this node to
+// the node's subscribers of its channel, in the order the broker hands
+// them over.
+func (h *Hub) HandlePublication(pub *record.Publication) {
+	h.Broadcast(&Message{Kind: KindPublication, Channel: pub.Channel, Pub: pub})
+}
+
+// HandleJoin tells the node's subscribers of ch that info joined it.
+func (h *Hub) HandleJoin(ch string, info *record.ClientInfo) {
+	h.Broadcast(&Message{Kind: KindJoin, Channel: ch, Client: info})
+}
+
+// HandleLeave tells the node's subscribers of ch that info left it.
+func (h *Hub) HandleLeave(ch string, info *record.ClientInfo) {
+	h.Broadcast(&Message{Kind: KindLeave, Channel: ch, Client: info})
 }

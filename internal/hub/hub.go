@@ -98,6 +98,17 @@ func (h *Hub) Unsubscribe(ch string, sub Subscriber) (last bool) {
 	return false
 }
 
+// Subscribers returns ch's subscribers on this node.
+func (h *Hub) Subscribers(ch string) []Subscriber {
+	s := h.shard(ch)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if subs := s.channels[ch]; subs != nil {
+		return append([]Subscriber(nil), subs.list...)
+	}
+	return nil
+}
+
 // NumSubscribers is how many subscribers ch has on this node.
 func (h *Hub) NumSubscribers(ch string) int {
 	s := h.shard(ch)

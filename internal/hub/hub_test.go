@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 // recorder is a subscriber that keeps what it is given, and counts
@@ -20,7 +20,16 @@ type recorder struct {
 	flushes atomic.Int64
 }
 
-func (r *recorder) Deliver(m *Message) bool {
+// plain is a format that encodes every message as its offset.
+type plain struct{ calls atomic.Int64 }
+
+func (p *plain) Encode(m *Message) any { p.calls.Add(1); return m }
+
+var recorded = &plain{}
+
+func (r *recorder) Format() Format { return recorded }
+
+func (r *recorder) Deliver(m *Message, _ any) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.queued = append(r.queued, m)
@@ -51,7 +60,7 @@ func (r *recorder) received() []*Message {
 }
 
 func pub(ch string, n int) *Message {
-	return &Message{Kind: KindPublication, Channel: ch, Pub: &broker.Publication{Channel: ch, Offset: uint64(n)}}
+	return &Message{Kind: KindPublication, Channel: ch, Pub: &record.Publication{Channel: ch, Offset: uint64(n)}}
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -151,7 +160,7 @@ func TestUsers(t *testing.T) {
 	if h.AddUser("alice", a1) != 1 || h.AddUser("alice", a2) != 2 || h.AddUser("bob", b) != 1 {
 		t.Fatal("counts")
 	}
-	m := &Message{Kind: KindPush, Pub: &broker.Publication{Event: "e"}}
+	m := &Message{Kind: KindPush, Push: &record.Push{User: "alice", Event: "e"}}
 	if n := h.SendTo(h.UserConns("alice"), m); n != 2 {
 		t.Fatal(n)
 	}
@@ -166,25 +175,46 @@ func TestUsers(t *testing.T) {
 	}
 }
 
+// formatted is a subscriber that records what it is handed.
+type formatted struct {
+	f   Format
+	got chan any
+}
+
+func (s *formatted) Format() Format                 { return s.f }
+func (s *formatted) Deliver(_ *Message, v any) bool { s.got <- v; return false }
+func (s *formatted) Flush()                         {}
+
+// Fan-out encodes a message once per format, however many subscribers
+// take that format, and hands each subscriber its format's encoding.
 func TestEncodedOncePerFormat(t *testing.T) {
+	h := New()
+	defer h.Close()
+	formats := make([]*plain, maxEncodings+2) // more formats than shared encodings
+	var subs []*formatted
+	for i := range formats {
+		formats[i] = &plain{}
+		for range 10 {
+			s := &formatted{f: formats[i], got: make(chan any, 1)}
+			subs = append(subs, s)
+			h.Subscribe("c", s)
+		}
+	}
 	m := pub("c", 1)
-	var calls atomic.Int64
-	enc := func(*Message) any { calls.Add(1); return []byte("x") }
-	formats := []Format{{Kind: 0}, {Kind: 1, Namespace: "/"}, {Kind: 1, Namespace: "/chat"}}
-	var wg sync.WaitGroup
-	for i := range 60 {
-		wg.Add(1)
-		go func() { defer wg.Done(); m.Encoded(formats[i%3], enc) }()
+	h.Broadcast(m)
+	for _, s := range subs {
+		if v := <-s.got; v != m {
+			t.Fatalf("handed %v", v)
+		}
 	}
-	wg.Wait()
-	if calls.Load() != 3 {
-		t.Fatalf("encoded %d times, want once per format", calls.Load())
-	}
-	for i := range 5 { // more formats than cache entries still encode
-		m.Encoded(Format{Kind: 9, Namespace: fmt.Sprint(i)}, enc)
-	}
-	if calls.Load() != 8 {
-		t.Fatalf("encoded %d times", calls.Load())
+	for i, f := range formats {
+		want := int64(1)
+		if i >= maxEncodings {
+			want = 10 // past the shared ones, encoded per subscriber
+		}
+		if got := f.calls.Load(); got != want {
+			t.Errorf("format %d encoded %d times, want %d", i, got, want)
+		}
 	}
 }
 
@@ -194,8 +224,9 @@ type counter struct {
 	pending atomic.Bool
 }
 
-func (c *counter) Deliver(*Message) bool { c.n.Add(1); return !c.pending.Swap(true) }
-func (c *counter) Flush()                { c.pending.Store(false) }
+func (c *counter) Format() Format             { return recorded }
+func (c *counter) Deliver(*Message, any) bool { c.n.Add(1); return !c.pending.Swap(true) }
+func (c *counter) Flush()                     { c.pending.Store(false) }
 
 // BenchmarkFanout measures delivering to 10,000 subscribers of one
 // channel, without sockets: the hub's share of fan-out. Report is per

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 func TestDecodeCommand(t *testing.T) {
@@ -61,13 +61,13 @@ func TestSplit(t *testing.T) {
 }
 
 func TestServerMessages(t *testing.T) {
-	pub := &broker.Publication{Channel: "c", Offset: 3, Epoch: "e", Time: 9, Data: json.RawMessage(`{"a":1}`),
-		Info: &broker.ClientInfo{Client: "n-1", User: "u"}}
+	pub := &record.Publication{Channel: "c", Offset: 3, Epoch: "e", Time: 9, Data: json.RawMessage(`{"a":1}`),
+		Info: &record.ClientInfo{Client: "n-1", User: "u"}}
 	cases := map[string]string{
 		string(AppendPublication(nil, pub)):                                          `{"type":"publication","channel":"c","offset":3,"epoch":"e","time":9,"data":{"a":1},"info":{"client":"n-1","user":"u"}}`,
-		string(AppendPublication(nil, &broker.Publication{Channel: "c", Offset: 1})): `{"type":"publication","channel":"c","offset":1,"data":null}`,
-		string(AppendJoin(nil, "c", &broker.ClientInfo{Client: "n-2"})):              `{"type":"join","channel":"c","info":{"client":"n-2"}}`,
-		string(AppendLeave(nil, "c", &broker.ClientInfo{Client: "n-2"})):             `{"type":"leave","channel":"c","info":{"client":"n-2"}}`,
+		string(AppendPublication(nil, &record.Publication{Channel: "c", Offset: 1})): `{"type":"publication","channel":"c","offset":1,"data":null}`,
+		string(AppendJoin(nil, "c", &record.ClientInfo{Client: "n-2"})):              `{"type":"join","channel":"c","info":{"client":"n-2"}}`,
+		string(AppendLeave(nil, "c", &record.ClientInfo{Client: "n-2"})):             `{"type":"leave","channel":"c","info":{"client":"n-2"}}`,
 		string(AppendPush(nil, "alert", json.RawMessage(`"x"`))):                     `{"type":"push","event":"alert","data":"x"}`,
 		string(AppendUnsubscribe(nil, "c", "why")):                                   `{"type":"unsubscribe","channel":"c","reason":"why"}`,
 		string(AppendDisconnect(nil, 4001, "bad token")):                             `{"type":"disconnect","code":4001,"reason":"bad token"}`,
@@ -109,9 +109,9 @@ func FuzzDecodeCommand(f *testing.F) {
 }
 
 func BenchmarkAppendPublication(b *testing.B) {
-	pub := &broker.Publication{Channel: "chat:lobby", Offset: 12345, Epoch: "9f86d081", Time: 1767225600000,
+	pub := &record.Publication{Channel: "chat:lobby", Offset: 12345, Epoch: "9f86d081", Time: 1767225600000,
 		Data: json.RawMessage(`{"text":"hello there, this is a chat message","n":42}`),
-		Info: &broker.ClientInfo{Client: "a1b2c3d4-1", User: "alice"}}
+		Info: &record.ClientInfo{Client: "a1b2c3d4-1", User: "alice"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		AppendPublication(nil, pub)

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/protocol/record"
 )
 
 // Error is the error half of a reply.
@@ -58,34 +58,34 @@ type publication struct {
 	Epoch   string             `json:"epoch,omitempty"`
 	Time    int64              `json:"time,omitempty"`
 	Data    json.RawMessage    `json:"data"`
-	Info    *broker.ClientInfo `json:"info,omitempty"`
+	Info    *record.ClientInfo `json:"info,omitempty"`
 }
 
 // PublicationValue is the JSON object a publication is sent as, for
 // embedding in replies (history).
-func PublicationValue(p *broker.Publication) any {
+func PublicationValue(p *record.Publication) any {
 	return publication{Type: "publication", Channel: p.Channel, Offset: p.Offset, Epoch: p.Epoch,
 		Time: p.Time, Data: dataOrNull(p.Data), Info: p.Info}
 }
 
 // AppendPublication appends a publication message.
-func AppendPublication(dst []byte, p *broker.Publication) []byte {
+func AppendPublication(dst []byte, p *record.Publication) []byte {
 	return appendJSON(dst, PublicationValue(p))
 }
 
 type presenceEvent struct {
 	Type    string             `json:"type"`
 	Channel string             `json:"channel"`
-	Info    *broker.ClientInfo `json:"info"`
+	Info    *record.ClientInfo `json:"info"`
 }
 
 // AppendJoin appends a notice that info joined ch.
-func AppendJoin(dst []byte, ch string, info *broker.ClientInfo) []byte {
+func AppendJoin(dst []byte, ch string, info *record.ClientInfo) []byte {
 	return appendJSON(dst, presenceEvent{"join", ch, info})
 }
 
 // AppendLeave appends a notice that info left ch.
-func AppendLeave(dst []byte, ch string, info *broker.ClientInfo) []byte {
+func AppendLeave(dst []byte, ch string, info *record.ClientInfo) []byte {
 	return appendJSON(dst, presenceEvent{"leave", ch, info})
 }
 

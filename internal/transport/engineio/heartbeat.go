@@ -60,6 +60,7 @@ func (srv *Server) beat(sc *scan, now int64) {
 		}
 	})
 	for _, s := range sc.dead {
+		s.stats().HeartbeatTimeouts.Add(1)
 		s.finish(ReasonPingTimeout, eio.Close, websocket.CloseNormal)
 	}
 	for _, s := range sc.closing {

@@ -42,6 +42,7 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 	if s.getActive {
 		// Reference Polling.onPollRequest: "overlap from client".
 		s.mu.Unlock()
+		srv.stats.Polling.ProtocolErrors.Add(1)
 		w.WriteHeader(http.StatusBadRequest)
 		s.finish(ReasonTransportError, eio.Close, websocket.CloseNormal)
 		return
@@ -134,6 +135,7 @@ func (srv *Server) servePost(w http.ResponseWriter, r *http.Request, s *Session)
 	if s.postActive {
 		// Reference Polling.onDataRequest: "data request overlap from client".
 		s.mu.Unlock()
+		srv.stats.Polling.ProtocolErrors.Add(1)
 		w.WriteHeader(http.StatusBadRequest)
 		s.finish(ReasonTransportError, eio.Close, websocket.CloseNormal)
 		return
@@ -148,6 +150,7 @@ func (srv *Server) servePost(w http.ResponseWriter, r *http.Request, s *Session)
 
 	if strings.EqualFold(r.Header.Get("Content-Type"), "application/octet-stream") {
 		// v4 clients always send text payloads ("invalid content").
+		srv.stats.Polling.ProtocolErrors.Add(1)
 		srv.refuse(w, false, eio.ErrorBadRequest, 0, "")
 		s.endPollingOnError()
 		return
@@ -166,11 +169,13 @@ func (srv *Server) servePost(w http.ResponseWriter, r *http.Request, s *Session)
 	packets, err := eio.DecodePayload(buf.Bytes(), srv.cfg.MaxPayload)
 	switch {
 	case errors.Is(err, eio.ErrPayloadTooLarge):
+		srv.stats.Polling.ProtocolErrors.Add(1)
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		s.endPollingOnError()
 		return
 	case err != nil:
+		srv.stats.Polling.ProtocolErrors.Add(1)
 		srv.refuse(w, false, eio.ErrorBadRequest, 0, "")
 		s.finish(ReasonParseError, eio.Close, websocket.CloseNormal)
 		return

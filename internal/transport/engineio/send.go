@@ -136,6 +136,7 @@ func (s *Session) enqueue(t eio.PacketType, data []byte, binary bool, frame []by
 	// because messages are backed up.
 	if t == eio.Message && len(s.buf)+1+eio.EncodedLen(p) > s.srv.cfg.MaxBufferedBytes {
 		s.mu.Unlock()
+		s.srv.stats.Polling.SlowConsumers.Add(1)
 		s.finish(ReasonTransportError, eio.Close, websocket.CloseNormal)
 		return false, ErrSlowConsumer
 	}

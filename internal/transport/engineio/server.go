@@ -43,6 +43,8 @@ type Server struct {
 	// closeTimeout bounds how long a server-closed polling session waits
 	// for a GET to carry its close packet; a field so tests can shorten it.
 	closeTimeout time.Duration
+	// stats count transport failures.
+	stats Stats
 
 	done     chan struct{}
 	stopOnce sync.Once

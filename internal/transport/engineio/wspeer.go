@@ -42,6 +42,7 @@ func (p *wsPeer) OnMessage(c *websocket.Conn, text bool, payload []byte) {
 	}
 	if err != nil {
 		// The reference parser yields an "error" packet: "parse error".
+		s.srv.stats.WebSocket.ProtocolErrors.Add(1)
 		s.finish(ReasonParseError, eio.Close, websocket.CloseNormal)
 		return
 	}

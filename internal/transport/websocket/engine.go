@@ -140,6 +140,9 @@ func sharedPoller() (*nbio.Engine, error) {
 	return poller, pollerErr
 }
 
+// MaxQueueBytes is the bound on each connection's unsent bytes.
+func (e *Engine) MaxQueueBytes() int { return e.cfg.MaxQueueBytes }
+
 // Stats returns the engine's live counters.
 func (e *Engine) Stats() *Stats { return &e.stats }
 

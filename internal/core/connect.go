@@ -1,0 +1,180 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/heraldhq/herald/internal/auth"
+)
+
+// errNoTokenAuth is returned for a token when the node has no way to
+// check one.
+var errNoTokenAuth = errors.New("this server does not accept tokens (no token_secret or public key configured)")
+
+// Credentials checks a connection's token: with the application's
+// authenticator, else the JWT verifier. No token means anonymous, when
+// the node lets anonymous connections in. A refusal closes with 4001.
+func (c *Core) Credentials(ctx context.Context, token string) (auth.Credentials, *Error) {
+	if token == "" {
+		if c.cfg.AllowAnonymous {
+			return auth.Credentials{}, nil
+		}
+		return auth.Credentials{}, unauthorized("a token is required")
+	}
+	var creds auth.Credentials
+	var err error
+	switch {
+	case c.auth != nil:
+		creds, err = c.auth(ctx, token)
+	case c.verifier == nil:
+		err = errNoTokenAuth
+	default:
+		creds, err = c.verifier.Verify(token)
+	}
+	if err != nil {
+		return auth.Credentials{}, unauthorized(err.Error())
+	}
+	return creds, nil
+}
+
+// AllowsAnonymous reports whether connections without a token are let in.
+func (c *Core) AllowsAnonymous() bool { return c.cfg.AllowAnonymous }
+
+func unauthorized(msg string) *Error {
+	return &Error{Code: 401, Close: CloseUnauthorized, Message: msg}
+}
+
+// Identify records who a client that is still being let in is, so that
+// a protocol's own admission steps (Socket.IO middlewares) can see it;
+// Connect decides whether it gets in.
+func (c *Core) Identify(cl *Client, creds auth.Credentials) {
+	cl.mu.Lock()
+	if cl.state.Load() == stateConnecting {
+		cl.identify(creds)
+	}
+	cl.mu.Unlock()
+}
+
+// Connect lets the client in as creds' user: unless the user already has
+// as many connections as a user may (1013), or the OnConnect hook refuses
+// (4005). An anonymous client that has subscribed to nothing may connect
+// again with credentials, becoming their user. Once in, the connection
+// ends (Session.Disconnect, 4006) when the credentials expire.
+func (c *Core) Connect(cl *Client, creds auth.Credentials) *Error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	switch st := cl.state.Load(); {
+	case st == stateClosed:
+		return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+	case st == stateConnected && (cl.info.User != "" || cl.NumChannels() > 0):
+		return &Error{Code: 409, Message: "already connected"}
+	}
+	if creds.User != "" && c.hub.AddUser(creds.User, cl.session) > c.cfg.Limits.MaxConnectionsPerUser {
+		c.hub.RemoveUser(creds.User, cl.session)
+		c.metrics.ConnectionsRejected.WithLabelValues("user_limit").Inc()
+		return &Error{Code: 503, Close: CloseTryAgainLater, Message: "too many connections for this user"}
+	}
+	if h := c.hooks.OnConnect; h != nil {
+		e := ConnectEvent{Client: cl.ID(), User: creds.User, Transport: cl.transport.String(), RemoteAddr: cl.session.RemoteAddr()}
+		if err := h(cl, e); err != nil {
+			if creds.User != "" {
+				c.hub.RemoveUser(creds.User, cl.session)
+			}
+			c.metrics.ConnectionsRejected.WithLabelValues("hook").Inc()
+			return &Error{Code: 403, Close: CloseRefused, Message: "connection refused: " + err.Error()}
+		}
+	}
+	cl.identify(creds)
+	cl.state.Store(stateConnected)
+	cl.armExpiry()
+	return nil
+}
+
+// armExpiry ends the connection when its credentials expire; cl.mu held.
+func (cl *Client) armExpiry() {
+	if cl.expiry != nil {
+		cl.expiry.Stop()
+		cl.expiry = nil
+	}
+	if cl.expires == 0 {
+		return
+	}
+	s := cl.session
+	cl.expiry = time.AfterFunc(time.Until(cl.ExpiresAt()), func() { s.Disconnect(CloseTokenExpired, "token expired") })
+}
+
+// Detach runs OnDisconnect for a client whose transport dropped while
+// its state is kept for it to come back (Socket.IO connection state
+// recovery): it stays subscribed and counted as its user's.
+func (c *Core) Detach(cl *Client, reason string) {
+	cl.mu.Lock()
+	was := cl.Connected() && !cl.detached
+	cl.detached = true
+	cl.mu.Unlock()
+	if was {
+		c.disconnected(cl, 0, reason)
+	}
+}
+
+// Reattach lets a detached client back in: its credentials must not have
+// expired, and the OnConnect hook runs again and may refuse.
+func (c *Core) Reattach(cl *Client, remoteAddr string) *Error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	switch {
+	case !cl.Connected():
+		return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+	case cl.Expired():
+		return unauthorized("token expired")
+	}
+	if h := c.hooks.OnConnect; h != nil {
+		e := ConnectEvent{Client: cl.ID(), User: cl.info.User, Transport: cl.transport.String(), RemoteAddr: remoteAddr}
+		if err := h(cl, e); err != nil {
+			c.metrics.ConnectionsRejected.WithLabelValues("hook").Inc()
+			return &Error{Code: 403, Close: CloseRefused, Message: "connection refused: " + err.Error()}
+		}
+	}
+	cl.detached = false
+	cl.armExpiry()
+	return nil
+}
+
+// Close ends the client for good: its context is cancelled, it leaves
+// every channel (with presence and leave notices) and its user's
+// connections, and OnDisconnect runs if it had been let in (and not
+// already told, for a detached client). Calling it again does nothing.
+func (c *Core) Close(cl *Client, code int, reason string) {
+	cl.Cancel() // before the lock, which a hook waiting on the context may hold
+	cl.mu.Lock()
+	prev := cl.state.Swap(stateClosed)
+	if prev == stateClosed {
+		cl.mu.Unlock()
+		return
+	}
+	if cl.expiry != nil {
+		cl.expiry.Stop()
+		cl.expiry = nil
+	}
+	ctx := cl.afterCtx()
+	for _, ch := range cl.Channels() {
+		c.leave(ctx, cl, ch)
+	}
+	cl.setChannels(nil)
+	if prev == stateConnected && cl.info.User != "" {
+		c.hub.RemoveUser(cl.info.User, cl.session)
+	}
+	tell := prev == stateConnected && !cl.detached
+	cl.mu.Unlock()
+	defer c.live.Add(-1)
+	if tell {
+		c.disconnected(cl, code, reason)
+	}
+}
+
+// disconnected runs OnDisconnect.
+func (c *Core) disconnected(cl *Client, code int, reason string) {
+	if h := c.hooks.OnDisconnect; h != nil {
+		h(cl.afterCtx(), DisconnectEvent{Client: cl.ID(), User: cl.info.User, Code: code, Reason: reason})
+	}
+}

@@ -1,0 +1,173 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/poll"
+)
+
+// Config is what the core enforces. Every field is set (the herald
+// package fills in its defaults).
+type Config struct {
+	// AllowAnonymous lets connections without credentials in.
+	AllowAnonymous bool
+	// AllowedOrigins are the browser origins allowed besides the
+	// request's own host; "*" allows any.
+	AllowedOrigins []string
+	// Limits bound what a connection and the node may use.
+	Limits Limits
+	// DefaultChannel is the policy of channels without a namespace;
+	// Namespaces that of each configured namespace.
+	DefaultChannel Policy
+	Namespaces     map[string]Policy
+	// HistoryMetaTTL is how long a channel's offsets outlive its last
+	// publication.
+	HistoryMetaTTL time.Duration
+}
+
+// Limits bound resources.
+type Limits struct {
+	// MaxConnections caps the node's connections; MaxConnectionsPerUser
+	// one user's (a Socket.IO socket counts as a connection of its user).
+	MaxConnections, MaxConnectionsPerUser int
+	// MaxSubscriptions caps the channels one connection (or socket) is in.
+	MaxSubscriptions int
+	// CommandRate and CommandBurst bound what a client sends: commands,
+	// or Socket.IO events.
+	CommandRate  float64
+	CommandBurst int
+}
+
+// Authenticator turns a connection token into credentials.
+type Authenticator func(ctx context.Context, token string) (auth.Credentials, error)
+
+// Options are what the core is built with besides its Config.
+type Options struct {
+	// Authenticate checks tokens; when nil, Verifier does.
+	Authenticate Authenticator
+	// Verifier checks JWTs; nil when the node takes no tokens.
+	Verifier *auth.Verifier
+	// Hooks are the application's.
+	Hooks Hooks
+	// Log is where the core logs.
+	Log *slog.Logger
+	// Metrics are the counters the core and its adapters keep.
+	Metrics *Metrics
+}
+
+// Core is one node's engine.
+type Core struct {
+	cfg      Config
+	id       string
+	log      *slog.Logger
+	hub      *hub.Hub
+	broker   broker.Broker
+	presence broker.PresenceManager
+	auth     Authenticator
+	verifier *auth.Verifier
+	hooks    Hooks
+	metrics  *Metrics
+
+	// clientSeq numbers connections for their ids.
+	clientSeq atomic.Uint64
+	// conns counts admitted connections of every protocol.
+	conns atomic.Int64
+	// live counts clients whose close has not finished, OnDisconnect
+	// included, so shutdown can wait for them.
+	live atomic.Int64
+	// published counts publications accepted.
+	published atomic.Int64
+	// closing is set once shutdown starts.
+	closing atomic.Bool
+}
+
+// New starts a core: its hub and its broker.
+func New(cfg Config, opts Options) (*Core, error) {
+	if opts.Metrics == nil || opts.Log == nil {
+		return nil, errors.New("core: Options.Metrics and Options.Log are required")
+	}
+	c := &Core{cfg: cfg, id: randomID(4), log: opts.Log, auth: opts.Authenticate, verifier: opts.Verifier,
+		hooks: opts.Hooks, metrics: opts.Metrics}
+	c.hub = hub.New()
+	c.broker = broker.NewMemoryBroker(cfg.HistoryMetaTTL)
+	c.presence = broker.NewMemoryPresence()
+	if err := c.broker.Run(c.hub); err != nil {
+		c.hub.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// ID is the node's id; connection ids start with it.
+func (c *Core) ID() string { return c.id }
+
+// Log is the node's logger.
+func (c *Core) Log() *slog.Logger { return c.log }
+
+// Metrics are the node's counters.
+func (c *Core) Metrics() *Metrics { return c.metrics }
+
+// Limits are the node's limits.
+func (c *Core) Limits() Limits { return c.cfg.Limits }
+
+// NewClientID returns a connection id unique in the cluster.
+func (c *Core) NewClientID() string {
+	return c.id + "-" + strconv.FormatUint(c.clientSeq.Add(1), 36)
+}
+
+// BeginShutdown makes the node refuse new connections and publications.
+// It reports false if shutdown had already begun.
+func (c *Core) BeginShutdown() bool { return c.closing.CompareAndSwap(false, true) }
+
+// ShuttingDown reports whether shutdown has begun.
+func (c *Core) ShuttingDown() bool { return c.closing.Load() }
+
+// WaitClosed waits until every client's close has run to the end,
+// OnDisconnect included, or ctx is done.
+func (c *Core) WaitClosed(ctx context.Context) error {
+	return poll.Until(ctx, 5*time.Millisecond, func() bool { return c.live.Load() == 0 })
+}
+
+// Stop ends the hub and the broker; call it last.
+func (c *Core) Stop() {
+	c.hub.Close()
+	_ = c.broker.Close()
+}
+
+// Stats are the node's aggregate figures.
+type Stats struct {
+	Connections int64
+	Users       int
+	Channels    int
+	Delivered   int64
+	Published   int64
+}
+
+// Stats reports the node's aggregate figures.
+func (c *Core) Stats() Stats {
+	return Stats{Connections: c.conns.Load(), Users: c.hub.NumUsers(), Channels: c.hub.NumChannels(),
+		Delivered: c.hub.Delivered(), Published: c.published.Load()}
+}
+
+// Channels lists the channels with subscribers on this node.
+func (c *Core) Channels() []hub.ChannelCount { return c.hub.Channels() }
+
+// Hub is the node's hub, for adapters that send packets of their own
+// through it in order with fan-out (Socket.IO's emits to one socket).
+func (c *Core) Hub() *hub.Hub { return c.hub }
+
+func randomID(bytes int) string {
+	b := make([]byte, bytes)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

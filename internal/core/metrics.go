@@ -1,0 +1,51 @@
+package core
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the counters the core and its protocol adapters keep; the
+// herald package registers them with the node's gauges. Every name starts
+// with herald_.
+type Metrics struct {
+	ConnectionsAccepted *prometheus.CounterVec
+	ConnectionsRejected *prometheus.CounterVec
+	Disconnects         *prometheus.CounterVec
+	Commands            *prometheus.CounterVec
+	CommandErrors       *prometheus.CounterVec
+	Publications        *prometheus.CounterVec
+	Pushes              prometheus.Counter
+	RateLimited         prometheus.Counter
+	OriginRejected      prometheus.Counter
+	APIRequests         *prometheus.CounterVec
+	SocketIODisconnects *prometheus.CounterVec
+}
+
+// NewMetrics makes the counters, unregistered.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		ConnectionsAccepted: counterVec("connections_accepted_total", "Connections accepted, by transport.", "transport"),
+		ConnectionsRejected: counterVec("connections_rejected_total", "Connections refused, by reason.", "reason"),
+		Disconnects:         counterVec("disconnects_total", "Herald-protocol connections ended, by close code.", "code"),
+		Commands:            counterVec("commands_total", "Client commands handled, by operation.", "op"),
+		CommandErrors:       counterVec("command_errors_total", "Client commands answered with an error, by code.", "code"),
+		Publications:        counterVec("publications_total", "Publications accepted, by source (api, client, go).", "source"),
+		Pushes:              counter("pushes_total", "Pushes to users."),
+		RateLimited:         counter("rate_limited_total", "Client commands and Socket.IO events refused by the rate limit."),
+		OriginRejected:      counter("origin_rejected_total", "Connections refused for their Origin."),
+		APIRequests:         counterVec("api_requests_total", "HTTP server API requests, by endpoint and status.", "endpoint", "status"),
+		SocketIODisconnects: counterVec("socketio_disconnects_total", "Socket.IO sockets disconnected, by reason.", "reason"),
+	}
+}
+
+// Collectors lists every counter, for registering.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.ConnectionsAccepted, m.ConnectionsRejected, m.Disconnects, m.Commands,
+		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects}
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "herald", Name: name, Help: help})
+}
+
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: name, Help: help}, labels)
+}

@@ -1,0 +1,117 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/protocol/record"
+)
+
+// PublishResult says where a publication landed.
+type PublishResult struct {
+	// Offset is the publication's position in the channel's stream.
+	Offset uint64 `json:"offset"`
+	// Epoch is the stream's epoch.
+	Epoch string `json:"epoch"`
+	// Delivered is how many connections on this node were subscribed to
+	// the channel when the publication was accepted.
+	Delivered int `json:"delivered"`
+}
+
+// Publish says who publishes and how.
+type Publish struct {
+	// From is the connection publishing; nil when the server does. Its
+	// info goes with the publication.
+	From *Client
+	// By says who asked, when From is set: ByClient applies the
+	// channel's publish policy; either way the OnPublish hook runs.
+	By Asker
+	// Volatile publications are not kept in history.
+	Volatile bool
+	// Source labels the publication in metrics: "api", "go" or "client".
+	Source string
+}
+
+// Publish is where every publication enters, whoever sent it and
+// whatever protocol it came by: the channel and data are checked, then
+// the policy (a client's own request) and the OnPublish hook (a
+// connection's publication), then the broker gives it its offset, keeps
+// it in the channel's history as its namespace says and delivers it to
+// every subscriber. ctx is the request's, or the connection's.
+func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish) (PublishResult, error) {
+	if c.closing.Load() {
+		return PublishResult{}, refuse(503, ErrShuttingDown, "%v", ErrShuttingDown)
+	}
+	if e := checkPublication(pub); e != nil {
+		return PublishResult{}, e
+	}
+	if cl := how.From; cl != nil {
+		if e := c.checkPublisher(cl, pub, how.By); e != nil {
+			return PublishResult{}, e
+		}
+		if cl.Closed() {
+			ctx = cl.afterCtx() // application code speaking for a connection that just ended
+		}
+	}
+	p, _ := c.PolicyFor(pub.Channel)
+	keep := broker.PublishOptions{HistorySize: p.HistorySize, HistoryTTL: p.HistoryTTL}
+	if how.Volatile {
+		keep = broker.PublishOptions{}
+	}
+	delivered := c.hub.NumSubscribers(pub.Channel)
+	pos, err := c.broker.Publish(ctx, pub, keep)
+	if err != nil {
+		return PublishResult{}, internal("publish failed", err)
+	}
+	c.metrics.Publications.WithLabelValues(how.Source).Inc()
+	c.published.Add(1)
+	return PublishResult{Offset: pos.Offset, Epoch: pos.Epoch, Delivered: delivered}, nil
+}
+
+func checkPublication(pub *record.Publication) *Error {
+	if e := checkChannel(pub.Channel); e != nil {
+		return e
+	}
+	if len(pub.Data) == 0 || !json.Valid(pub.Data) {
+		return badRequest(fmt.Errorf("%w: data must be valid JSON", ErrBadData))
+	}
+	return nil
+}
+
+// checkPublisher applies the policy and the hook to a connection's
+// publication, and signs it with the connection's info.
+func (c *Core) checkPublisher(cl *Client, pub *record.Publication, by Asker) *Error {
+	if by == ByClient {
+		if cl.Closed() {
+			return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+		}
+		if e := c.mayPublish(cl, pub.Channel); e != nil {
+			return e
+		}
+	}
+	if h := c.hooks.OnPublish; h != nil {
+		e := PublishEvent{Client: cl.ID(), User: cl.info.User, Channel: pub.Channel, Data: pub.Data}
+		if err := h(cl, e); err != nil {
+			return forbidden("publication refused: %v", err)
+		}
+	}
+	pub.Info = cl.publisherInfo()
+	return nil
+}
+
+// Push sends an event to every connection of user on this node and
+// returns how many it reached.
+func (c *Core) Push(ctx context.Context, push *record.Push) (int, error) {
+	switch {
+	case push.User == "":
+		return 0, badRequest(fmt.Errorf("%w: push needs a user", ErrBadPush))
+	case push.Event == "":
+		return 0, badRequest(fmt.Errorf("%w: push needs an event name", ErrBadPush))
+	case len(push.Data) == 0 || !json.Valid(push.Data):
+		return 0, badRequest(fmt.Errorf("%w: data must be valid JSON", ErrBadData))
+	}
+	c.metrics.Pushes.Inc()
+	return c.hub.SendTo(c.hub.UserConns(push.User), pushMessage(push)), nil
+}

@@ -1,0 +1,135 @@
+package core
+
+import (
+	"context"
+	"math"
+
+	"github.com/heraldhq/herald/internal/broker"
+)
+
+// Asker says who asks for a subscription or a publication, which decides
+// what is checked (see the package doc).
+type Asker uint8
+
+const (
+	// ByClient: the client asked by itself; the channel's policy applies.
+	ByClient Asker = iota
+	// ByApp: the application's code asked for the connection; only the
+	// limits and the hooks apply.
+	ByApp
+)
+
+// Subscribe puts the client on ch: the policy (ByClient), the subscription
+// limit and the OnSubscribe hook may refuse; then the hub and the broker
+// take it, presence records it and subscribers are told, as the channel's
+// namespace says. It returns the channel's stream position. Subscribing
+// twice fails with ErrAlreadySubscribed (409).
+func (c *Core) Subscribe(cl *Client, ch string, by Asker) (broker.StreamPosition, *Error) {
+	if e := checkChannel(ch); e != nil {
+		return broker.StreamPosition{}, e
+	}
+	p, known := c.PolicyFor(ch)
+	if by == ByClient {
+		var e *Error
+		if p, e = c.mayRead(cl, ch); e != nil {
+			return broker.StreamPosition{}, e
+		}
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if e := c.maySubscribe(cl, ch); e != nil {
+		return broker.StreamPosition{}, e
+	}
+	if h := c.hooks.OnSubscribe; h != nil {
+		if err := h(cl, SubscribeEvent{Client: cl.ID(), User: cl.info.User, Channel: ch}); err != nil {
+			return broker.StreamPosition{}, forbidden("subscription refused: %v", err)
+		}
+	}
+	if c.hub.Subscribe(ch, cl.session) {
+		if err := c.broker.Subscribe(cl, ch); err != nil {
+			c.hub.Unsubscribe(ch, cl.session)
+			return broker.StreamPosition{}, internal("subscribe failed", err)
+		}
+	}
+	cl.setChannels(chanSet(cl.Channels()).with(ch))
+	if known {
+		c.announce(cl, cl, ch, p, true)
+	}
+	return c.position(cl, ch), nil
+}
+
+// maySubscribe applies the client's state and the subscription limit;
+// cl.mu held.
+func (c *Core) maySubscribe(cl *Client, ch string) *Error {
+	switch {
+	case cl.Closed():
+		return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+	case cl.Subscribed(ch):
+		return refuse(409, ErrAlreadySubscribed, "already subscribed to %q", ch)
+	case cl.NumChannels() >= c.cfg.Limits.MaxSubscriptions:
+		return forbidden("subscription limit reached: at most %d channels per connection", c.cfg.Limits.MaxSubscriptions)
+	}
+	return nil
+}
+
+// position is where ch's stream stands, for a subscribe reply.
+func (c *Core) position(ctx context.Context, ch string) broker.StreamPosition {
+	_, pos, err := c.broker.History(ctx, ch, broker.HistoryOptions{Since: math.MaxUint64})
+	if err != nil {
+		c.log.Warn("reading stream position", "channel", ch, "err", err)
+	}
+	return pos
+}
+
+// announce records the client's presence in ch and tells subscribers it
+// joined (or left), as the channel's policy says.
+func (c *Core) announce(ctx context.Context, cl *Client, ch string, p Policy, joined bool) {
+	if p.Presence {
+		var err error
+		if joined {
+			err = c.presence.AddPresence(ctx, ch, &cl.info)
+		} else {
+			err = c.presence.RemovePresence(ctx, ch, cl.ID())
+		}
+		if err != nil {
+			c.log.Warn("updating presence", "channel", ch, "err", err)
+		}
+	}
+	if p.JoinLeave {
+		var err error
+		if joined {
+			err = c.broker.PublishJoin(ctx, ch, &cl.info)
+		} else {
+			err = c.broker.PublishLeave(ctx, ch, &cl.info)
+		}
+		if err != nil {
+			c.log.Warn("publishing a join or leave", "channel", ch, "err", err)
+		}
+	}
+}
+
+// Unsubscribe takes the client off ch, with presence and a leave notice
+// as for subscribing, and reports whether it was subscribed.
+func (c *Core) Unsubscribe(cl *Client, ch string) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.Subscribed(ch) {
+		return false
+	}
+	c.leave(cl, cl, ch)
+	cl.setChannels(chanSet(cl.Channels()).without(ch))
+	return true
+}
+
+// leave takes the client off ch in the hub, the broker and presence;
+// cl.mu held, and the caller updates the channel set.
+func (c *Core) leave(ctx context.Context, cl *Client, ch string) {
+	if c.hub.Unsubscribe(ch, cl.session) {
+		if err := c.broker.Unsubscribe(ctx, ch); err != nil {
+			c.log.Warn("broker unsubscribe", "channel", ch, "err", err)
+		}
+	}
+	if p, ok := c.PolicyFor(ch); ok {
+		c.announce(ctx, cl, ch, p, false)
+	}
+}
