@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePayload -fuzztime=30s ./internal/protocol/engineio/
 	$(GO) test -run='^$$' -fuzz=FuzzDecoder -fuzztime=30s ./internal/protocol/socketio/
 	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=30s ./internal/auth/
+	$(GO) test -run='^$$' -fuzz=FuzzReader -fuzztime=30s ./internal/transport/websocket/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=2s ./internal/hub/ ./internal/protocol/... ./internal/transport/websocket/
