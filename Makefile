@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=30s ./internal/auth/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./internal/protocol/record/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeRouting -fuzztime=30s ./internal/protocol/sioproto/
+	$(GO) test -run='^$$' -fuzz=FuzzReader -fuzztime=30s ./internal/transport/websocket/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=2s ./internal/hub/ ./internal/protocol/... ./internal/transport/websocket/
