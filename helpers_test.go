@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/testmetrics"
 )
 
 const (
@@ -318,19 +319,5 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // metric reads one sample from /metrics, e.g.
 // `herald_disconnects_total{code="1009"}`; 0 when absent.
 func (s *testServer) metric(t *testing.T, sample string) float64 {
-	t.Helper()
-	resp, err := http.Get(s.srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
-		if name, value, ok := strings.Cut(line, " "); ok && name == sample {
-			var v float64
-			fmt.Sscan(value, &v)
-			return v
-		}
-	}
-	return 0
+	return testmetrics.Sample(t, s.srv.URL+"/metrics", sample)
 }

@@ -185,6 +185,13 @@ func TestPolicyAndHooksAreTheSameForEveryProtocol(t *testing.T) {
 		checkEntries(t, entries(t, n, "", "/me", "#"), "subscribe", "alice", want{"private to alice", "private to alice", ""})
 		checkEntries(t, entries(t, n, tokenWith(t, "alice", nil), "/me", "#"), "subscribe", "alice", want{})
 	})
+	t.Run("the publish policy binds clients", func(t *testing.T) {
+		es := entries(t, n, "", "/", "")
+		before := "subscribe to \"chat:x\" before publishing to it" // chat: publish is for subscribers
+		checkEntries(t, es, "publish", "chat:x", want{before, before, ""})
+		checkEntries(t, es, "subscribe", "chat:x", want{})
+		checkEntries(t, es, "publish", "chat:x", want{})
+	})
 	t.Run("anonymous connections stay out of authenticated channels", func(t *testing.T) {
 		es := entries(t, n, "", "/", "")
 		checkEntries(t, es, "subscribe", "authed:x", want{"needs an authenticated connection", "needs an authenticated connection", ""})

@@ -2,7 +2,6 @@ package socketio_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,25 +9,12 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/testmetrics"
 )
 
 // metric reads one sample from the node's /metrics.
 func (n *node) metric(t *testing.T, sample string) float64 {
-	t.Helper()
-	resp, err := http.Get(n.srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
-		if name, value, ok := strings.Cut(line, " "); ok && name == sample {
-			var v float64
-			fmt.Sscan(value, &v)
-			return v
-		}
-	}
-	return 0
+	return testmetrics.Sample(t, n.srv.URL+"/metrics", sample)
 }
 
 // waitMetric waits until sample reaches want; the other transports'
