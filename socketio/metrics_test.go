@@ -44,13 +44,16 @@ func pollingSession(t *testing.T, n *node) *pollingClient {
 // WebSocket and over long-polling, each under its own transport label
 // (herald's protocol's own are in the root package's tests).
 func TestTransportFailuresAreCountedForSocketIO(t *testing.T) {
+	// A small queue for the slow consumers, which keep the default
+	// heartbeat (a short one would end them as unanswered pings first);
+	// short pings for the others.
+	small := func(c *herald.Config) { c.Limits.MaxQueueBytes = 64 << 10 }
 	quick := func(c *herald.Config) {
-		c.Limits.MaxQueueBytes = 64 << 10
 		c.SocketIO.PingInterval = 100 * time.Millisecond
 		c.SocketIO.PingTimeout = 300 * time.Millisecond
 	}
 	t.Run("slow consumer over WebSocket", func(t *testing.T) {
-		n := startNode(t, quick)
+		n := startNode(t, small)
 		c := dialSIO(t, n, "")
 		c.mustConnect("/", nil)
 		c.emit("/", true, "herald:join", "firehose")
@@ -60,7 +63,7 @@ func TestTransportFailuresAreCountedForSocketIO(t *testing.T) {
 		waitMetric(t, n, "herald_slow_consumers_total", "socketio_websocket")
 	})
 	t.Run("slow consumer over polling", func(t *testing.T) {
-		n := startNode(t, quick)
+		n := startNode(t, small)
 		p := pollingSession(t, n)
 		p.post("40")
 		p.get()
