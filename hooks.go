@@ -62,12 +62,15 @@ type DisconnectEvent struct {
 
 // Hooks let an application take part in a connection's life, whatever
 // protocol it speaks. A hook that returns an error refuses the action, and
-// the client is told the error text.
+// the client is told the error text (a Go API call that a hook refused
+// returns an error wrapping the hook's, for errors.Is). A hook that panics
+// refuses too. No lock of the connection is held while a hook runs, so a
+// hook may call the node back, for its own user too.
 //
-// They see every subscription and publication made for a connection:
-// herald-protocol commands, Socket.IO's built-in herald:join and
-// herald:publish events, and a Socket.IO handler's Socket.Join and
-// Socket.To(room).Emit. The HTTP API and Node.Publish are the server's
+// They see every subscription and every publication to a channel made
+// for a connection: herald-protocol commands, Socket.IO's built-in
+// herald:join and herald:publish events, and a Socket.IO handler's
+// Socket.Join and Socket.To(room).Emit. The HTTP API and Node.Publish are the server's
 // own and pass no hook.
 //
 // ctx is the connection's context, cancelled when the connection ends

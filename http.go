@@ -39,6 +39,16 @@ func (n *Node) Handler() http.Handler {
 // at a path of the application's choosing.
 func (n *Node) WebSocketHandler() http.Handler { return n.ws }
 
+// SocketIOHandler serves Socket.IO (Engine.IO requests) alone, for
+// mounting at a path of the application's choosing (clients set the same
+// path); nil when Socket.IO is disabled.
+func (n *Node) SocketIOHandler() http.Handler {
+	if n.sioHost == nil {
+		return nil
+	}
+	return n.sioHost
+}
+
 func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

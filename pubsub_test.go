@@ -165,3 +165,23 @@ func TestHistory(t *testing.T) {
 		t.Fatalf("stale epoch: %v", res)
 	}
 }
+
+// A leave notice names who left, as they were: a connection that leaves
+// anonymously and then connects as a user does not rename its notice.
+func TestALeaveNoticeNamesWhoLeft(t *testing.T) {
+	s := startNode(t, testConfig())
+	watcher := dialWS(t, s.wsURL(""), nil)
+	watcher.ok(map[string]any{"op": "subscribe", "channel": "chat:lobby"})
+	watcher.event("join")
+	c := dialWS(t, s.wsURL(""), nil)
+	id := c.ok(map[string]any{"op": "connect"})["client"]
+	c.ok(map[string]any{"op": "subscribe", "channel": "chat:lobby"})
+	c.ok(map[string]any{"op": "unsubscribe", "channel": "chat:lobby"})
+	c.ok(map[string]any{"op": "connect", "token": token(t, "alice", time.Hour)})
+	for _, kind := range []string{"join", "leave"} {
+		info := watcher.event(kind)["info"].(map[string]any)
+		if info["client"] != id || info["user"] != nil {
+			t.Fatalf("%s notice names %v, want the anonymous %v", kind, info, id)
+		}
+	}
+}

@@ -23,9 +23,14 @@ var recoverableReasons = map[string]bool{
 // stays for its other namespaces. Clients do not reconnect by themselves
 // after it.
 func (s *Socket) Disconnect() {
-	if !s.state.CompareAndSwap(socketConnected, socketDisconnecting) {
-		return
+	if s.state.CompareAndSwap(socketConnected, socketDisconnecting) {
+		s.sendDisconnect()
 	}
+}
+
+// sendDisconnect sends the DISCONNECT packet of a socket that is
+// disconnecting, and closes the socket once it is queued.
+func (s *Socket) sendDisconnect() {
 	s.postPacket(sioproto.Packet{Type: sioproto.Disconnect, Namespace: s.nsp.name}, func() {
 		if c := s.conn(); c != nil {
 			c.forget(s)
@@ -56,8 +61,11 @@ func (s *Socket) Close() {
 func (s *Socket) transportClosed(reason string) {
 	switch s.state.Load() {
 	case socketConnecting:
-		// admit, still running, sees it and ends the socket.
+		// admit, still running, sees it and ends the socket; what it
+		// waits on (the authenticator, a middleware, OnConnect) can see
+		// the client is gone.
 		s.state.Store(socketClosed)
+		s.client.Cancel()
 		s.failAcks()
 		return
 	case socketConnected:

@@ -53,9 +53,17 @@ func (k *sink) RemoteAddr() string { return k.req.RemoteAddr() }
 
 // Disconnect implements core.Session: the node disconnects a user's
 // sockets (HTTP API, Go API) and sockets whose token expired as a server
-// namespace disconnect, which clients do not reconnect after. Socket.IO
-// has no place for herald's code and reason.
-func (k *sink) Disconnect(int, string) { (*Socket)(k).Disconnect() }
+// namespace disconnect, which clients do not reconnect after; a socket
+// kept for recovery ends, so its client cannot get it back. Socket.IO has
+// no place for herald's code and reason.
+func (k *sink) Disconnect(int, string) {
+	s := (*Socket)(k)
+	if s.state.Load() == socketRecoverable {
+		s.close("server namespace disconnect")
+		return
+	}
+	s.Disconnect()
+}
 
 // Unsubscribed implements core.Session: the socket left the room ch maps
 // to, and is told with a "herald:unsubscribe" event (room, reason).

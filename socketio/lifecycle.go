@@ -127,6 +127,12 @@ func (s *Socket) connected(c *conn) {
 	}
 	c.joined()
 	c.sendPacket(socketioConnect(s))
+	if s.client.Expired() {
+		// The credentials expired while the socket was let in, before it
+		// could be disconnected for it.
+		s.Disconnect()
+		return
+	}
 	s.onConnect()
 }
 

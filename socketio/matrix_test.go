@@ -57,7 +57,14 @@ func matrixNode(t *testing.T, mutate func(*herald.Config)) *node {
 			mutate(c)
 		}
 	}, herald.WithHooks(hooks))
-	for _, nsp := range []string{"/", "/me"} {
+	goEntries(n, "/", "/me")
+	return n
+}
+
+// goEntries gives namespaces the handlers through which a test asks the
+// Go API to join and publish.
+func goEntries(n *node, nsps ...string) {
+	for _, nsp := range nsps {
 		n.SocketIO().OnEvent(nsp, "go-join", func(s *sio.Socket, room string) string {
 			if err := s.Join(room); err != nil {
 				return err.Error()
@@ -71,7 +78,6 @@ func matrixNode(t *testing.T, mutate func(*herald.Config)) *node {
 			return "ok"
 		})
 	}
-	return n
 }
 
 // tokenWith signs a token for user with a channels claim.
@@ -307,4 +313,110 @@ func TestHooksGetAContextThatEndsWithTheConnection(t *testing.T) {
 		}
 	}
 	waitUntil(t, "both connections to end", func() bool { return n.Info().Connections == 0 })
+}
+
+// A hook that panics refuses what it was asked about, whatever the
+// protocol, and leaves nothing held: the user can connect again and the
+// node shuts down at once.
+func TestAPanickingHookRefusesAndLeavesNothingHeld(t *testing.T) {
+	n := startNode(t, func(c *herald.Config) { c.Limits.MaxConnectionsPerUser = 1 },
+		herald.WithHooks(herald.Hooks{
+			OnConnect: func(_ context.Context, e herald.ConnectEvent) error {
+				if e.User == "crash" {
+					panic("kaboom")
+				}
+				return nil
+			},
+			OnSubscribe: func(context.Context, herald.SubscribeEvent) error { panic("kaboom") },
+		}))
+	goEntries(n, "/")
+	tok := tokenWith(t, "crash", nil)
+	for range 2 { // the second finds the user's slot free again
+		refusedWith(t, dialSIO(t, n, "").connect("/", map[string]string{"token": tok}), "OnConnect panicked: kaboom", herald.CloseRefused)
+		if code := dialHeraldToken(t, n, tok).closeCode(); code != herald.CloseRefused {
+			t.Fatalf("herald protocol closed %d, want %d", code, herald.CloseRefused)
+		}
+	}
+	checkEntries(t, entries(t, n, "", "/", ""), "subscribe", "x",
+		want{"OnSubscribe panicked", "OnSubscribe panicked", "OnSubscribe panicked"})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := n.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v (a connection was left half let in)", err)
+	}
+}
+
+// A hook may call the node back for its own user: the core holds no lock
+// of the connection while a hook runs.
+func TestAHookMayCallTheNodeForItsOwnUser(t *testing.T) {
+	var n *node
+	n = startNode(t, nil, herald.WithHooks(herald.Hooks{
+		OnConnect: func(ctx context.Context, e herald.ConnectEvent) error {
+			n.Unsubscribe(ctx, e.User, "news")
+			return nil
+		},
+		OnSubscribe: func(ctx context.Context, e herald.SubscribeEvent) error {
+			if e.Channel == "leave-all" {
+				n.Disconnect(ctx, e.User)
+			}
+			return nil
+		},
+	}))
+	tok := tokenWith(t, "erin", nil)
+	c := dialSIO(t, n, "")
+	c.mustConnect("/", map[string]string{"token": tok})
+	h := dialHeraldToken(t, n, tok)
+	h.ws.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"op":"subscribe","channel":"leave-all"}`))
+	if code := h.closeCode(); code != herald.CloseDisconnected {
+		t.Fatalf("herald protocol closed %d, want %d", code, herald.CloseDisconnected)
+	}
+	for {
+		if p := c.next(); p.Type == sioproto.Disconnect {
+			break // the socket of the same user was disconnected too
+		}
+	}
+}
+
+// What a socket's handler publishes as the socket ends goes out, and
+// OnPublish gets a live context for it.
+func TestPublishingFromOnDisconnectGetsALiveContext(t *testing.T) {
+	seen := make(chan error, 1)
+	n := startNode(t, func(c *herald.Config) { c.SocketIO.RecoveryWindow = -1 },
+		herald.WithHooks(herald.Hooks{OnPublish: func(ctx context.Context, e herald.PublishEvent) error {
+			seen <- ctx.Err()
+			return ctx.Err()
+		}}))
+	sent := make(chan error, 1)
+	n.SocketIO().OnDisconnect("/", func(s *sio.Socket, _ string) { sent <- s.To("room").Emit("left", s.ID()) })
+	c := dialSIO(t, n, "")
+	c.mustConnect("/", nil)
+	c.ws.Close()
+	if err := <-seen; err != nil {
+		t.Fatalf("OnPublish's context: %v", err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("the emit from OnDisconnect: %v", err)
+	}
+}
+
+// A socket whose client goes while it is being let in has its context
+// cancelled at once: an OnConnect waiting on it returns.
+func TestASocketsContextEndsWhenItsClientGoesDuringAdmission(t *testing.T) {
+	waiting, released := make(chan struct{}), make(chan struct{})
+	n := startNode(t, nil, herald.WithHooks(herald.Hooks{OnConnect: func(ctx context.Context, _ herald.ConnectEvent) error {
+		close(waiting)
+		<-ctx.Done()
+		close(released)
+		return ctx.Err()
+	}}))
+	c := dialSIO(t, n, "")
+	c.send(sioproto.Packet{Type: sioproto.Connect, Namespace: "/"})
+	<-waiting
+	c.ws.Close()
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnConnect still waits for a client that is gone")
+	}
+	waitUntil(t, "the socket to end", func() bool { return n.Info().Connections == 0 })
 }

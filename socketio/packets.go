@@ -90,8 +90,16 @@ func (s *Socket) admitEvent(p sioproto.Packet) bool {
 		return true
 	}
 	if tooMany || pending >= maxPending {
-		s.reportError(fmt.Errorf("disconnected: the client sends events faster than the server allows"))
-		s.Disconnect()
+		if s.state.CompareAndSwap(socketConnected, socketDisconnecting) {
+			// Off the poller: OnError is the application's, and the
+			// DISCONNECT goes through the hub, whose queue may be full.
+			s.srv.closers.Add(1)
+			go func() {
+				defer s.srv.closers.Add(-1)
+				s.reportError(fmt.Errorf("disconnected: the client sends events faster than the server allows"))
+				s.sendDisconnect()
+			}()
+		}
 		return false
 	}
 	if p.HasID {

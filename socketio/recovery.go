@@ -73,7 +73,7 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 	}
 	// The log now keeps the events after offset until resume, however long
 	// the application's hook takes (up to pinnedEvents).
-	if e := srv.core.Reattach(&old.client, fresh.RemoteAddr()); e != nil {
+	if e := srv.core.Reattach(&old.client, old.RemoteAddr()); e != nil {
 		old.close("transport close")
 		return false
 	}

@@ -360,3 +360,27 @@ func startHeldRecovery(t *testing.T, mutate func(*herald.Config)) *heldRecovery 
 	<-entered
 	return r
 }
+
+// The server's disconnect of a user ends their sockets kept for recovery
+// too: the client cannot get back a socket the server disconnected.
+func TestServerDisconnectEndsASocketKeptForRecovery(t *testing.T) {
+	n := startNode(t, nil)
+	tok := token(t, "frank")
+	c := dialSIO(t, n, "")
+	p := c.connect("/", map[string]string{"token": tok})
+	var hello struct{ SID, PID string }
+	json.Unmarshal(p.Data, &hello)
+	n.SocketIO().BroadcastToRoom("/", hello.SID, "hi") // an offset to come back with
+	offset := lastOffset(t, c.event("/", "hi"))
+	c.ws.Close()
+	waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
+	if got := n.Disconnect(t.Context(), "frank"); got != 1 {
+		t.Fatalf("disconnected %d sockets, want the kept one", got)
+	}
+	p = dialSIO(t, n, "").connect("/", map[string]string{"token": tok, "pid": hello.PID, "offset": offset})
+	var back struct{ SID string }
+	json.Unmarshal(p.Data, &back)
+	if p.Type != sioproto.Connect || back.SID == hello.SID {
+		t.Fatalf("the client got its disconnected socket back: %s %s", p.Type, p.Data)
+	}
+}

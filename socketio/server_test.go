@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	sio "github.com/heraldhq/herald/socketio"
@@ -389,4 +391,20 @@ func TestNamespaceDisconnectHookDoesNotHoldUpTheReader(t *testing.T) {
 		t.Fatalf("ack %v", got)
 	}
 	once.Do(func() { close(release) })
+}
+
+func TestSocketIOCanBeMountedElsewhere(t *testing.T) {
+	n := startNode(t, nil)
+	mux := http.NewServeMux()
+	mux.Handle("/rt/", n.SocketIOHandler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/rt/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, open, err := ws.ReadMessage(); err != nil || open[0] != '0' {
+		t.Fatalf("open packet: %q %v", open, err)
+	}
 }

@@ -44,13 +44,15 @@ func (p *MemoryPresence) RemovePresence(_ context.Context, ch, client string) er
 	return nil
 }
 
-// Presence implements PresenceManager.
+// Presence implements PresenceManager. It returns copies: the entries
+// are the connections' own, which they may change once they have left.
 func (p *MemoryPresence) Presence(_ context.Context, ch string) (map[string]*record.ClientInfo, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	out := make(map[string]*record.ClientInfo, len(p.channels[ch]))
 	for k, v := range p.channels[ch] {
-		out[k] = v
+		info := *v
+		out[k] = &info
 	}
 	return out, nil
 }

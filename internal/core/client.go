@@ -109,9 +109,6 @@ func (cl *Client) ID() string { return cl.info.Client }
 // User is the authenticated user; empty while anonymous or not yet in.
 func (cl *Client) User() string { return cl.info.User }
 
-// Info is who the client is, shared (presence keeps the pointer).
-func (cl *Client) Info() *record.ClientInfo { return &cl.info }
-
 // Connected reports whether the client has been let in and not closed.
 func (cl *Client) Connected() bool { return cl.state.Load() == stateConnected }
 

@@ -26,7 +26,7 @@ func (c *Core) Credentials(ctx context.Context, token string) (auth.Credentials,
 	var err error
 	switch {
 	case c.auth != nil:
-		creds, err = c.auth(ctx, token)
+		err = c.call("the authenticator", func() (err error) { creds, err = c.auth(ctx, token); return err })
 	case c.verifier == nil:
 		err = errNoTokenAuth
 	default:
@@ -56,39 +56,76 @@ func (c *Core) Identify(cl *Client, creds auth.Credentials) {
 	cl.mu.Unlock()
 }
 
-// Connect lets the client in as creds' user: unless the user already has
-// as many connections as a user may (1013), or the OnConnect hook refuses
-// (4005). An anonymous client that has subscribed to nothing may connect
-// again with credentials, becoming their user. Once in, the connection
-// ends (Session.Disconnect, 4006) when the credentials expire.
+// Connect lets the client in as creds' user: unless the credentials have
+// expired, the user already has as many connections as a user may
+// (1013), or the OnConnect hook refuses (4005). An anonymous client that
+// has subscribed to nothing may connect again with credentials, becoming
+// their user. Once in, the connection ends (Session.Disconnect, 4006)
+// when the credentials expire.
 func (c *Core) Connect(cl *Client, creds auth.Credentials) *Error {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	switch st := cl.state.Load(); {
-	case st == stateClosed:
-		return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
-	case st == stateConnected && (cl.info.User != "" || cl.NumChannels() > 0):
-		return &Error{Code: 409, Message: "already connected"}
+	if e := cl.mayConnect(creds); e != nil {
+		return e
 	}
 	if creds.User != "" && c.hub.AddUser(creds.User, cl.session) > c.cfg.Limits.MaxConnectionsPerUser {
 		c.hub.RemoveUser(creds.User, cl.session)
 		c.metrics.ConnectionsRejected.WithLabelValues("user_limit").Inc()
 		return &Error{Code: 503, Close: CloseTryAgainLater, Message: "too many connections for this user"}
 	}
-	if h := c.hooks.OnConnect; h != nil {
-		e := ConnectEvent{Client: cl.ID(), User: creds.User, Transport: cl.transport.String(), RemoteAddr: cl.session.RemoteAddr()}
-		if err := h(cl, e); err != nil {
-			if creds.User != "" {
-				c.hub.RemoveUser(creds.User, cl.session)
-			}
-			c.metrics.ConnectionsRejected.WithLabelValues("hook").Inc()
-			return &Error{Code: 403, Close: CloseRefused, Message: "connection refused: " + err.Error()}
-		}
+	e := c.onConnect(cl, creds.User, cl.session.RemoteAddr())
+	if e == nil {
+		e = cl.admitted(creds)
+	}
+	if e != nil && creds.User != "" {
+		c.hub.RemoveUser(creds.User, cl.session)
+	}
+	return e
+}
+
+// mayConnect checks the client's state and the credentials' expiry.
+func (cl *Client) mayConnect(creds auth.Credentials) *Error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	switch st := cl.state.Load(); {
+	case st == stateClosed:
+		return closedError()
+	case st == stateConnected && (cl.info.User != "" || cl.NumChannels() > 0):
+		return &Error{Code: 409, Message: "already connected"}
+	case !creds.ExpiresAt.IsZero() && !time.Now().Before(creds.ExpiresAt):
+		return unauthorized("token expired")
+	}
+	return nil
+}
+
+// onConnect runs the OnConnect hook, unlocked.
+func (c *Core) onConnect(cl *Client, user, remoteAddr string) *Error {
+	h := c.hooks.OnConnect
+	if h == nil {
+		return nil
+	}
+	e := ConnectEvent{Client: cl.ID(), User: user, Transport: cl.transport.String(), RemoteAddr: remoteAddr}
+	if err := c.call("OnConnect", func() error { return h(cl, e) }); err != nil {
+		c.metrics.ConnectionsRejected.WithLabelValues("hook").Inc()
+		return &Error{Code: 403, Close: CloseRefused, Message: "connection refused: " + err.Error(), err: err}
+	}
+	return nil
+}
+
+// admitted makes the client serve as creds' user, unless it closed while
+// it was being let in.
+func (cl *Client) admitted(creds auth.Credentials) *Error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.Closed() {
+		return closedError()
 	}
 	cl.identify(creds)
 	cl.state.Store(stateConnected)
 	cl.armExpiry()
 	return nil
+}
+
+func closedError() *Error {
+	return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
 }
 
 // armExpiry ends the connection when its credentials expire; cl.mu held.
@@ -120,20 +157,19 @@ func (c *Core) Detach(cl *Client, reason string) {
 // Reattach lets a detached client back in: its credentials must not have
 // expired, and the OnConnect hook runs again and may refuse.
 func (c *Core) Reattach(cl *Client, remoteAddr string) *Error {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
 	switch {
 	case !cl.Connected():
-		return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+		return closedError()
 	case cl.Expired():
 		return unauthorized("token expired")
 	}
-	if h := c.hooks.OnConnect; h != nil {
-		e := ConnectEvent{Client: cl.ID(), User: cl.info.User, Transport: cl.transport.String(), RemoteAddr: remoteAddr}
-		if err := h(cl, e); err != nil {
-			c.metrics.ConnectionsRejected.WithLabelValues("hook").Inc()
-			return &Error{Code: 403, Close: CloseRefused, Message: "connection refused: " + err.Error()}
-		}
+	if e := c.onConnect(cl, cl.info.User, remoteAddr); e != nil {
+		return e
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.Connected() {
+		return closedError()
 	}
 	cl.detached = false
 	cl.armExpiry()
@@ -175,6 +211,7 @@ func (c *Core) Close(cl *Client, code int, reason string) {
 // disconnected runs OnDisconnect.
 func (c *Core) disconnected(cl *Client, code int, reason string) {
 	if h := c.hooks.OnDisconnect; h != nil {
-		h(cl.afterCtx(), DisconnectEvent{Client: cl.ID(), User: cl.info.User, Code: code, Reason: reason})
+		e := DisconnectEvent{Client: cl.ID(), User: cl.info.User, Code: code, Reason: reason}
+		_ = c.call("OnDisconnect", func() error { h(cl.afterCtx(), e); return nil })
 	}
 }

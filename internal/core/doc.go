@@ -19,7 +19,7 @@
 //     Socket.Join or Socket.To(room).Emit) speaks for the server, as the
 //     HTTP API does: the policy does not bind it, but the limits and the
 //     hooks still apply, so an application that authorizes in a hook
-//     authorizes every path.
+//     authorizes every subscription and every publication to a channel.
 //   - The server itself (HTTP API, Node.Publish) is checked for
 //     well-formed input only.
 package core

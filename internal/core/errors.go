@@ -25,7 +25,8 @@ func (e *Error) Error() string { return e.Message }
 // Unwrap lets errors.Is find the sentinel.
 func (e *Error) Unwrap() error { return e.err }
 
-// Sentinels, for errors.Is. The public herald package re-exports them.
+// Sentinels, for errors.Is; the public herald package re-exports those
+// its API returns.
 var (
 	// ErrBadChannel is wrapped by errors about malformed channel names.
 	ErrBadChannel = errors.New("invalid channel")
@@ -64,6 +65,12 @@ func badRequest(err error) *Error {
 }
 
 func forbidden(format string, args ...any) *Error { return refuse(403, nil, format, args...) }
+
+// refusedBy is the refusal of a hook that returned err, which it wraps so
+// the application can recognize its own error.
+func refusedBy(what string, err error) *Error {
+	return &Error{Code: 403, Message: what + ": " + err.Error(), err: err}
+}
 
 func internal(what string, err error) *Error {
 	return &Error{Code: 500, Message: what + ": " + err.Error(), err: err}

@@ -48,11 +48,11 @@ func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish
 		return PublishResult{}, e
 	}
 	if cl := how.From; cl != nil {
-		if e := c.checkPublisher(cl, pub, how.By); e != nil {
-			return PublishResult{}, e
-		}
 		if cl.Closed() {
 			ctx = cl.afterCtx() // application code speaking for a connection that just ended
+		}
+		if e := c.checkPublisher(ctx, cl, pub, how.By); e != nil {
+			return PublishResult{}, e
 		}
 	}
 	p, _ := c.PolicyFor(pub.Channel)
@@ -82,10 +82,10 @@ func checkPublication(pub *record.Publication) *Error {
 
 // checkPublisher applies the policy and the hook to a connection's
 // publication, and signs it with the connection's info.
-func (c *Core) checkPublisher(cl *Client, pub *record.Publication, by Asker) *Error {
+func (c *Core) checkPublisher(ctx context.Context, cl *Client, pub *record.Publication, by Asker) *Error {
 	if by == ByClient {
 		if cl.Closed() {
-			return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+			return closedError()
 		}
 		if e := c.mayPublish(cl, pub.Channel); e != nil {
 			return e
@@ -93,8 +93,8 @@ func (c *Core) checkPublisher(cl *Client, pub *record.Publication, by Asker) *Er
 	}
 	if h := c.hooks.OnPublish; h != nil {
 		e := PublishEvent{Client: cl.ID(), User: cl.info.User, Channel: pub.Channel, Data: pub.Data}
-		if err := h(cl, e); err != nil {
-			return forbidden("publication refused: %v", err)
+		if err := c.call("OnPublish", func() error { return h(ctx, e) }); err != nil {
+			return refusedBy("publication refused", err)
 		}
 	}
 	pub.Info = cl.publisherInfo()

@@ -35,15 +35,16 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker) (broker.StreamPosition
 			return broker.StreamPosition{}, e
 		}
 	}
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	if e := c.maySubscribe(cl, ch); e != nil {
+	if e := c.maySubscribeNow(cl, ch); e != nil {
 		return broker.StreamPosition{}, e
 	}
-	if h := c.hooks.OnSubscribe; h != nil {
-		if err := h(cl, SubscribeEvent{Client: cl.ID(), User: cl.info.User, Channel: ch}); err != nil {
-			return broker.StreamPosition{}, forbidden("subscription refused: %v", err)
-		}
+	if e := c.onSubscribe(cl, ch); e != nil {
+		return broker.StreamPosition{}, e
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if e := c.maySubscribe(cl, ch); e != nil { // again: the hook ran unlocked
+		return broker.StreamPosition{}, e
 	}
 	if c.hub.Subscribe(ch, cl.session) {
 		if err := c.broker.Subscribe(cl, ch); err != nil {
@@ -58,12 +59,32 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker) (broker.StreamPosition
 	return c.position(cl, ch), nil
 }
 
+// maySubscribeNow is maySubscribe under the client's lock.
+func (c *Core) maySubscribeNow(cl *Client, ch string) *Error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return c.maySubscribe(cl, ch)
+}
+
+// onSubscribe runs the OnSubscribe hook, unlocked.
+func (c *Core) onSubscribe(cl *Client, ch string) *Error {
+	h := c.hooks.OnSubscribe
+	if h == nil {
+		return nil
+	}
+	e := SubscribeEvent{Client: cl.ID(), User: cl.info.User, Channel: ch}
+	if err := c.call("OnSubscribe", func() error { return h(cl, e) }); err != nil {
+		return refusedBy("subscription refused", err)
+	}
+	return nil
+}
+
 // maySubscribe applies the client's state and the subscription limit;
 // cl.mu held.
 func (c *Core) maySubscribe(cl *Client, ch string) *Error {
 	switch {
 	case cl.Closed():
-		return &Error{Code: 409, Message: "the connection has closed", err: ErrClosed}
+		return closedError()
 	case cl.Subscribed(ch):
 		return refuse(409, ErrAlreadySubscribed, "already subscribed to %q", ch)
 	case cl.NumChannels() >= c.cfg.Limits.MaxSubscriptions:
@@ -96,11 +117,13 @@ func (c *Core) announce(ctx context.Context, cl *Client, ch string, p Policy, jo
 		}
 	}
 	if p.JoinLeave {
+		// The notice carries a copy: fan-out may still be encoding it when
+		// the client, having left every channel, connects as another user.
 		var err error
 		if joined {
-			err = c.broker.PublishJoin(ctx, ch, &cl.info)
+			err = c.broker.PublishJoin(ctx, ch, cl.publisherInfo())
 		} else {
-			err = c.broker.PublishLeave(ctx, ch, &cl.info)
+			err = c.broker.PublishLeave(ctx, ch, cl.publisherInfo())
 		}
 		if err != nil {
 			c.log.Warn("publishing a join or leave", "channel", ch, "err", err)

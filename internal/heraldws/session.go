@@ -93,12 +93,12 @@ func (s *Session) Client() *core.Client { return &s.client }
 // RemoteAddr implements core.Session.
 func (s *Session) RemoteAddr() string { return s.conn.RemoteAddr().String() }
 
-// Disconnect implements core.Session.
+// Disconnect implements core.Session. It takes no lock, so a hook may
+// disconnect its own user while the command that runs it holds s.mu;
+// replies not yet sent go with the connection.
 func (s *Session) Disconnect(code int, reason string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.client.Closed() {
-		s.close(code, reason)
+		s.conn.Close(code, reason)
 	}
 }
 

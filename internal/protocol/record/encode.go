@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/protocol/pbwire"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -32,8 +34,12 @@ const (
 )
 
 // AppendBinary appends p's encoding: the version byte, then p as a
-// protocol buffer in canonical form.
+// protocol buffer in canonical form. It refuses what Decode would: a
+// record this node writes, every node reads.
 func (p *Publication) AppendBinary(dst []byte) ([]byte, error) {
+	if err := p.check(); err != nil {
+		return dst, err
+	}
 	var ext []byte
 	if p.Ext != nil {
 		if p.Ext.ExtensionKind() == 0 {
@@ -147,7 +153,11 @@ func decodeExt(parent *pbwire.Reader, m []byte) Extension {
 	for r.Next() {
 		switch r.Field() {
 		case fieldExtKind:
-			x.Kind = ExtensionKind(r.Uint())
+			if k := r.Uint(); k <= math.MaxUint32 {
+				x.Kind = ExtensionKind(k)
+			} else {
+				r.Fail("kind is larger than 32 bits")
+			}
 		case fieldExtValue:
 			x.Value = r.Bytes()
 		default:
@@ -170,6 +180,9 @@ func failInto(parent *pbwire.Reader, r nested, what string) {
 // check applies what a publication must be beyond its wire form.
 func (p *Publication) check() error {
 	switch {
+	case !utf8.ValidString(p.Channel) || !utf8.ValidString(p.Epoch) ||
+		p.Info != nil && (!utf8.ValidString(p.Info.Client) || !utf8.ValidString(p.Info.User)):
+		return errors.New("record: a name is not valid UTF-8")
 	case p.Channel == "":
 		return errors.New("record: publication has no channel")
 	case p.Data != nil && !json.Valid(p.Data):

@@ -14,6 +14,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte{1, 0x0a, 1, 'x', 0x32, 0})
 	f.Add([]byte{1, 0x0a, 1, 'x', 0x3a, 3, 0x08, 1, 0x12})
+	f.Add([]byte{1, 0x0a, 1, 'x', 0x3a, 6, 0x08, 0x81, 0x80, 0x80, 0x80, 0x10})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Decode(b)
 		if err != nil {

@@ -65,23 +65,24 @@ func TestEncodingIsTheDocumentedLayout(t *testing.T) {
 func TestDecodeRefusesWhatItCannotReencode(t *testing.T) {
 	valid, _ := (&Publication{Channel: "news", Offset: 3}).AppendBinary(nil)
 	cases := map[string][]byte{
-		"empty":               {},
-		"unknown version":     {2, 0x0a, 1, 'x'},
-		"no channel":          {1},
-		"truncated length":    {1, 0x0a, 9, 'x'},
-		"fields out of order": {1, 0x10, 3, 0x0a, 1, 'x'},
-		"field twice":         {1, 0x0a, 1, 'x', 0x0a, 1, 'y'},
-		"zero offset":         {1, 0x0a, 1, 'x', 0x10, 0},
-		"empty epoch":         {1, 0x0a, 1, 'x', 0x1a, 0},
-		"overlong varint":     {1, 0x0a, 1, 'x', 0x10, 0x83, 0x00},
-		"overlong tag":        {1, 0x8a, 0x00, 1, 'x'},
-		"wrong wire type":     {1, 0x08, 1},
-		"unknown field":       {1, 0x0a, 1, 'x', 0x78, 1},
-		"invalid JSON":        {1, 0x0a, 1, 'x', 0x2a, 1, '{'},
-		"bad UTF-8 channel":   {1, 0x0a, 1, 0xff},
-		"ext without kind":    {1, 0x0a, 1, 'x', 0x3a, 0},
-		"bad info field":      {1, 0x0a, 1, 'x', 0x32, 2, 0x08, 1},
-		"trailing garbage":    append(append([]byte{}, valid...), 0xff),
+		"empty":                 {},
+		"unknown version":       {2, 0x0a, 1, 'x'},
+		"no channel":            {1},
+		"truncated length":      {1, 0x0a, 9, 'x'},
+		"fields out of order":   {1, 0x10, 3, 0x0a, 1, 'x'},
+		"field twice":           {1, 0x0a, 1, 'x', 0x0a, 1, 'y'},
+		"zero offset":           {1, 0x0a, 1, 'x', 0x10, 0},
+		"empty epoch":           {1, 0x0a, 1, 'x', 0x1a, 0},
+		"overlong varint":       {1, 0x0a, 1, 'x', 0x10, 0x83, 0x00},
+		"overlong tag":          {1, 0x8a, 0x00, 1, 'x'},
+		"wrong wire type":       {1, 0x08, 1},
+		"unknown field":         {1, 0x0a, 1, 'x', 0x78, 1},
+		"invalid JSON":          {1, 0x0a, 1, 'x', 0x2a, 1, '{'},
+		"bad UTF-8 channel":     {1, 0x0a, 1, 0xff},
+		"ext without kind":      {1, 0x0a, 1, 'x', 0x3a, 0},
+		"ext kind past 32 bits": {1, 0x0a, 1, 'x', 0x3a, 6, 0x08, 0x81, 0x80, 0x80, 0x80, 0x10},
+		"bad info field":        {1, 0x0a, 1, 'x', 0x32, 2, 0x08, 1},
+		"trailing garbage":      append(append([]byte{}, valid...), 0xff),
 	}
 	for name, b := range cases {
 		if p, err := Decode(b); err == nil {
@@ -92,8 +93,17 @@ func TestDecodeRefusesWhatItCannotReencode(t *testing.T) {
 	}
 }
 
-func TestAppendBinaryRefusesAKindlessExtension(t *testing.T) {
-	if _, err := (&Publication{Channel: "x", Ext: RawExtension{}}).AppendBinary(nil); err == nil {
-		t.Fatal("an extension without a kind was encoded")
+// The encoder refuses what the decoder would: what one node writes, every
+// node reads.
+func TestAppendBinaryRefusesWhatDecodeWould(t *testing.T) {
+	for name, p := range map[string]*Publication{
+		"an extension without a kind": {Channel: "x", Ext: RawExtension{}},
+		"no channel":                  {},
+		"data that is not JSON":       {Channel: "x", Data: json.RawMessage(`{`)},
+		"a name that is not UTF-8":    {Channel: "x", Info: &ClientInfo{User: "\xff"}},
+	} {
+		if b, err := p.AppendBinary(nil); err == nil {
+			t.Errorf("%s: encoded as %x", name, b)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/protocol/pbwire"
 	"github.com/heraldhq/herald/internal/protocol/record"
@@ -48,8 +49,17 @@ const (
 // ExtensionKind implements record.Extension.
 func (r *Routing) ExtensionKind() record.ExtensionKind { return record.ExtSocketIO }
 
-// AppendBinary implements record.Extension.
+// AppendBinary implements record.Extension. It refuses what
+// DecodeRouting would.
 func (r *Routing) AppendBinary(b []byte) ([]byte, error) {
+	if !utf8.ValidString(r.Event) {
+		return nil, errors.New("sioproto: the event name is not valid UTF-8")
+	}
+	for i, a := range r.Args {
+		if !json.Valid(a) {
+			return nil, fmt.Errorf("sioproto: argument %d is not valid JSON", i+1)
+		}
+	}
 	b = pbwire.AppendString(b, fieldEvent, r.Event)
 	for _, a := range r.Args {
 		b = pbwire.AppendElement(b, fieldArg, a)
