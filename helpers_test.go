@@ -198,13 +198,24 @@ func (c *wsConn) sendRaw(b []byte) {
 
 func (c *wsConn) reply(id uint64) map[string]any {
 	c.t.Helper()
-	select {
-	case m := <-c.replies:
+	check := func(m map[string]any) map[string]any {
 		if got := uint64(m["id"].(float64)); got != id {
 			c.t.Fatalf("reply for id %d, want %d: %v", got, id, m)
 		}
 		return m
+	}
+	select {
+	case m := <-c.replies:
+		return check(m)
 	case err := <-c.closed:
+		// The reader may have read the reply and then the close before
+		// either was taken: a reply already read comes first.
+		select {
+		case m := <-c.replies:
+			c.closed <- err
+			return check(m)
+		default:
+		}
 		c.t.Fatalf("connection closed waiting for reply %d: %v", id, err)
 	case <-time.After(5 * time.Second):
 		c.t.Fatalf("no reply to %d within 5s", id)
