@@ -24,8 +24,7 @@ func (n *Node) sampleRates(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
-			st := n.core.Stats()
-			d, p := st.Delivered, st.Published
+			d, p := n.core.Hub().Delivered(), n.core.Published()
 			n.rates.delivered.Store(d - n.rates.lastDelivered)
 			n.rates.publishedRate.Store(p - n.rates.lastPublished)
 			n.rates.lastDelivered, n.rates.lastPublished = d, p

@@ -153,7 +153,15 @@ type Stats struct {
 	Published   int64
 }
 
-// Stats reports the node's aggregate figures.
+// Connections is how many connections the node has admitted and not
+// released.
+func (c *Core) Connections() int64 { return c.conns.Load() }
+
+// Published is how many publications the node has accepted.
+func (c *Core) Published() int64 { return c.published.Load() }
+
+// Stats reports the node's aggregate figures; it walks the hub's shards,
+// so what needs one figure asks for it alone.
 func (c *Core) Stats() Stats {
 	return Stats{Connections: c.conns.Load(), Users: c.hub.NumUsers(), Channels: c.hub.NumChannels(),
 		Delivered: c.hub.Delivered(), Published: c.published.Load()}

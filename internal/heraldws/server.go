@@ -70,16 +70,12 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Session) start(token string) {
 	c := s.srv.core
 	switch {
-	case token != "":
+	case token != "" || c.AllowsAnonymous(): // no token: anonymous
 		creds, e := c.Credentials(&s.client, token)
 		if e == nil {
 			e = c.Connect(&s.client, creds)
 		}
 		if e != nil {
-			s.close(e.Close, e.Message)
-		}
-	case c.AllowsAnonymous():
-		if e := c.Connect(&s.client, creds0); e != nil {
 			s.close(e.Close, e.Message)
 		}
 	default:

@@ -5,15 +5,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/protocol/jsonproto"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 )
-
-// creds0 are an anonymous connection's credentials.
-var creds0 auth.Credentials
 
 // Session is one herald-protocol connection.
 type Session struct {
