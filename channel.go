@@ -20,6 +20,10 @@ var (
 	// ErrShuttingDown is returned for work refused because the node is
 	// shutting down.
 	ErrShuttingDown = core.ErrShuttingDown
+	// ErrOverloaded is wrapped by a publish or push refused because the
+	// node's fan-out backlog stayed past limits.max_node_queue_bytes until
+	// the caller's context ended (Node.Publish waits for room meanwhile).
+	ErrOverloaded = core.ErrOverloaded
 )
 
 // Close codes herald sends in disconnect notices and close frames, beyond

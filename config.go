@@ -103,6 +103,15 @@ type Limits struct {
 	// MaxAPIBody is the largest HTTP API request body, in bytes; larger
 	// gets 413. Zero means 1048576.
 	MaxAPIBody int `yaml:"max_api_body"`
+	// MaxNodeQueueBytes bounds the node's fan-out backlog: the bytes
+	// queued for every connection and not yet taken by the kernel, plus
+	// the publications waiting for fan-out. Past it, publishing meets
+	// back-pressure: the HTTP API answers 503 with Retry-After, client
+	// publishes get error 503, and the Go API waits while its context
+	// allows. It is what keeps a publish flood from growing memory and
+	// from cutting subscribers that read at normal speed. Zero means
+	// 67108864 (64 MiB).
+	MaxNodeQueueBytes int `yaml:"max_node_queue_bytes"`
 }
 
 // Heartbeat sets server pings. Zero values mean the defaults given.
@@ -190,6 +199,7 @@ func (c Config) withDefaults() Config {
 	}
 	setInt(&l.CommandBurst, 100)
 	setInt(&l.MaxAPIBody, 1<<20)
+	setInt(&l.MaxNodeQueueBytes, 64<<20)
 	setDur(&c.Heartbeat.Interval, 25*time.Second)
 	setDur(&c.Heartbeat.Timeout, 10*time.Second)
 	setDur(&c.ConnectTimeout, 10*time.Second)
@@ -249,7 +259,7 @@ func (c Config) validateLimits() error {
 		"limits.max_message_size": c.Limits.MaxMessageSize, "limits.max_queue_bytes": c.Limits.MaxQueueBytes,
 		"limits.max_connections": c.Limits.MaxConnections, "limits.max_connections_per_user": c.Limits.MaxConnectionsPerUser,
 		"limits.max_subscriptions": c.Limits.MaxSubscriptions, "limits.command_burst": c.Limits.CommandBurst,
-		"limits.max_api_body": c.Limits.MaxAPIBody,
+		"limits.max_api_body": c.Limits.MaxAPIBody, "limits.max_node_queue_bytes": c.Limits.MaxNodeQueueBytes,
 	}
 	for key, v := range ints {
 		if v < 0 {
@@ -343,7 +353,8 @@ func (c Config) coreConfig() core.Config {
 		AllowAnonymous: c.AllowAnonymous,
 		AllowedOrigins: c.AllowedOrigins,
 		Limits: core.Limits{MaxConnections: l.MaxConnections, MaxConnectionsPerUser: l.MaxConnectionsPerUser,
-			MaxSubscriptions: l.MaxSubscriptions, CommandRate: l.CommandRate, CommandBurst: l.CommandBurst},
+			MaxSubscriptions: l.MaxSubscriptions, CommandRate: l.CommandRate, CommandBurst: l.CommandBurst,
+			MaxNodeQueueBytes: int64(l.MaxNodeQueueBytes)},
 		DefaultChannel: c.DefaultChannel.corePolicy(),
 		Namespaces:     ns,
 		HistoryMetaTTL: c.HistoryMetaTTL,

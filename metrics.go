@@ -40,6 +40,8 @@ func (n *Node) gauges() []prometheus.Collector {
 		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.core.Hub().NumUsers()) }),
 		gaugeFunc("channels", "Channels with subscribers on this node.", func() float64 { return float64(n.core.Hub().NumChannels()) }),
 		counterFunc("messages_delivered_total", "Messages queued to subscribers by fan-out.", func() float64 { return float64(n.core.Hub().Delivered()) }),
+		gaugeFunc("fanout_backlog_bytes", "Bytes owed to connections: queued or unsent, plus publications waiting for fan-out (bounded by limits.max_node_queue_bytes).",
+			func() float64 { return float64(n.core.Backlog()) }),
 	}
 }
 

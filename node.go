@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/backlog"
 	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/heraldws"
 	"github.com/heraldhq/herald/internal/memory"
@@ -96,7 +97,9 @@ func (n *Node) start(undo *unwind) error {
 		return err
 	}
 	metrics := core.NewMetrics()
-	n.core, err = core.New(n.cfg.coreConfig(), core.Options{Authenticate: n.authenticate.coreAuthenticator(),
+	cc := n.cfg.coreConfig()
+	cc.Backlog = new(backlog.Meter)
+	n.core, err = core.New(cc, core.Options{Authenticate: n.authenticate.coreAuthenticator(),
 		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics})
 	if err != nil {
 		return err
@@ -104,7 +107,7 @@ func (n *Node) start(undo *unwind) error {
 	undo.add(n.core.Stop)
 	if n.engine, err = websocket.NewEngine(websocket.Config{MaxMessageSize: n.cfg.Limits.MaxMessageSize,
 		MaxQueueBytes: n.cfg.Limits.MaxQueueBytes, PingInterval: n.cfg.Heartbeat.Interval,
-		PongTimeout: n.cfg.Heartbeat.Timeout}); err != nil {
+		PongTimeout: n.cfg.Heartbeat.Timeout, Backlog: cc.Backlog}); err != nil {
 		return fmt.Errorf("herald: starting the WebSocket poller: %w", err)
 	}
 	undo.add(n.engine.Stop)

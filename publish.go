@@ -38,7 +38,7 @@ func (n *Node) Publish(ctx context.Context, ch string, data json.RawMessage) (Pu
 // PublishEvent is Publish with the event name Socket.IO subscribers
 // receive (empty means "message").
 func (n *Node) PublishEvent(ctx context.Context, ch, event string, data json.RawMessage) (PublishResult, error) {
-	res, err := n.core.Publish(ctx, serverPublication(ch, event, data), core.Publish{Source: "go"})
+	res, err := n.core.Publish(ctx, serverPublication(ch, event, data), core.Publish{Source: "go", Backoff: core.Wait})
 	return PublishResult(res), err
 }
 
@@ -55,7 +55,7 @@ func serverPublication(ch, event string, data json.RawMessage) *record.Publicati
 // PushToUser sends an event to every connection of user on this node and
 // returns how many connections it reached.
 func (n *Node) PushToUser(ctx context.Context, user, event string, data json.RawMessage) (int, error) {
-	return n.core.Push(ctx, &record.Push{User: user, Event: event, Data: data})
+	return n.core.Push(ctx, &record.Push{User: user, Event: event, Data: data}, core.Wait)
 }
 
 // Disconnect closes every connection of user on this node (close code

@@ -3,6 +3,7 @@ package socketio_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -296,4 +297,50 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 func waitJoined(t *testing.T, n *node, room string) {
 	t.Helper()
 	waitUntil(t, "joined "+room, func() bool { return n.SocketIO().RoomLen("/", room) > 0 })
+}
+
+// pollingClient drives the long-polling transport by hand.
+type pollingClient struct {
+	t   *testing.T
+	url string
+}
+
+func (p *pollingClient) get() string {
+	p.t.Helper()
+	resp, err := http.Get(p.url)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func (p *pollingClient) post(body string) {
+	p.t.Helper()
+	resp, err := http.Post(p.url, "text/plain;charset=UTF-8", strings.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		p.t.Fatalf("POST %q: %d", body, resp.StatusCode)
+	}
+}
+
+// dialPolling opens a polling session and connects it to namespace /.
+func dialPolling(t *testing.T, n *node) *pollingClient {
+	t.Helper()
+	base := n.srv.URL + "/socket.io/?EIO=4&transport=polling"
+	open := (&pollingClient{t: t, url: base}).get()
+	var v struct{ SID string }
+	if !strings.HasPrefix(open, "0") || json.Unmarshal([]byte(open[1:]), &v) != nil {
+		t.Fatalf("open packet: %q", open)
+	}
+	p := &pollingClient{t: t, url: base + "&sid=" + v.SID}
+	p.post("40")
+	if got := p.get(); !strings.HasPrefix(got, "40{") {
+		t.Fatalf("CONNECT answer %q", got)
+	}
+	return p
 }

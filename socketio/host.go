@@ -20,6 +20,7 @@ func start(p sioboot.Params) (sioboot.Host, any, error) {
 		MaxQueueBytes:  p.MaxQueueBytes,
 		PingInterval:   p.PingInterval,
 		PongTimeout:    p.PongTimeout,
+		Backlog:        p.Core.BacklogMeter(),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -40,6 +41,7 @@ func (s *Server) transportConfig() engineio.Config {
 		PingInterval: c.PingInterval, PingTimeout: c.PingTimeout, MaxPayload: c.MaxPayload,
 		UpgradeTimeout: c.UpgradeTimeout, AllowCredentials: c.CORSCredentials,
 		MaxBufferedBytes: s.queueBytes(), CheckOrigin: s.core.OriginAllowed, Admit: s.admit,
+		Backlog: s.core.BacklogMeter(),
 	}
 }
 

@@ -1,42 +1,11 @@
 package socketio_test
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	sio "github.com/heraldhq/herald/socketio"
 )
-
-// pollingClient drives the long-polling transport by hand.
-type pollingClient struct {
-	t   *testing.T
-	url string
-}
-
-func (p *pollingClient) get() string {
-	p.t.Helper()
-	resp, err := http.Get(p.url)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
-func (p *pollingClient) post(body string) {
-	p.t.Helper()
-	resp, err := http.Post(p.url, "text/plain;charset=UTF-8", strings.NewReader(body))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		p.t.Fatalf("POST %q: %d", body, resp.StatusCode)
-	}
-}
 
 func TestVolatileEmitsAreDroppedWhenTheTransportIsNotWritable(t *testing.T) {
 	n := startNode(t, nil)
@@ -46,15 +15,7 @@ func TestVolatileEmitsAreDroppedWhenTheTransportIsNotWritable(t *testing.T) {
 		joined <- s
 		return err
 	})
-	base := n.srv.URL + "/socket.io/?EIO=4&transport=polling"
-	open := (&pollingClient{t: t, url: base}).get()
-	sid := open[strings.Index(open, `"sid":"`)+7:]
-	sid = sid[:strings.IndexByte(sid, '"')]
-	p := &pollingClient{t: t, url: base + "&sid=" + sid}
-	p.post("40")
-	if got := p.get(); !strings.HasPrefix(got, "40{") {
-		t.Fatalf("CONNECT answer %q", got)
-	}
+	p := dialPolling(t, n)
 	<-joined
 	// No GET is waiting now: the transport is not writable.
 	io := n.SocketIO()

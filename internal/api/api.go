@@ -86,6 +86,11 @@ func (s *server) route(mux *http.ServeMux, path, method string, h handlerFunc) {
 func (s *server) finish(w http.ResponseWriter, endpoint string, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		// Overloaded or shutting down: both pass within about a second
+		// (the backlog drains, a load balancer moves on).
+		w.Header().Set("Retry-After", "1")
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 	if s.cfg.Observe != nil {

@@ -29,16 +29,17 @@ func (s *server) publish(r *http.Request) (int, any) {
 	if len(req.Data) == 0 {
 		return fail(missing("data"))
 	}
-	res, err := s.publishOne(r, req.Channel, req.Event, req.Data)
+	res, err := s.publishOne(r, req.Channel, req.Event, req.Data, core.Refuse)
 	if err != nil {
 		return fail(err)
 	}
 	return http.StatusOK, res
 }
 
-// publishOne publishes for the server: no channel policy, no hook.
-func (s *server) publishOne(r *http.Request, ch, event string, data json.RawMessage) (core.PublishResult, error) {
-	return s.core.Publish(r.Context(), s.cfg.Publication(ch, event, data), core.Publish{Source: "api"})
+// publishOne publishes for the server: no channel policy, no hook. b is
+// Refuse, or Admitted for a broadcast whose request was already let in.
+func (s *server) publishOne(r *http.Request, ch, event string, data json.RawMessage, b core.Backoff) (core.PublishResult, error) {
+	return s.core.Publish(r.Context(), s.cfg.Publication(ch, event, data), core.Publish{Source: "api", Backoff: b})
 }
 
 type broadcastRequest struct {
@@ -75,9 +76,14 @@ func (s *server) broadcast(r *http.Request) (int, any) {
 			return fail(&Error{http.StatusBadRequest, fmt.Sprintf("channels[%d]: %v", i, err)})
 		}
 	}
+	// Back-pressure takes a broadcast whole or refuses it whole, so a
+	// refusal never leaves it half published.
+	if err := s.core.MakeRoom(r.Context(), core.Refuse, "api"); err != nil {
+		return fail(err)
+	}
 	var resp broadcastResponse
 	for i, ch := range req.Channels {
-		res, err := s.publishOne(r, ch, req.Event, req.Data)
+		res, err := s.publishOne(r, ch, req.Event, req.Data, core.Admitted)
 		if err != nil {
 			return fail(fmt.Errorf("channels[%d]: %w (the channels before it were published)", i, err))
 		}
@@ -110,7 +116,7 @@ func (s *server) push(r *http.Request) (int, any) {
 	case len(req.Data) == 0:
 		return fail(missing("data"))
 	}
-	n, err := s.core.Push(r.Context(), &record.Push{User: req.User, Event: req.Event, Data: req.Data})
+	n, err := s.core.Push(r.Context(), &record.Push{User: req.User, Event: req.Event, Data: req.Data}, core.Refuse)
 	if err != nil {
 		return fail(err)
 	}

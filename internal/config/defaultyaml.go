@@ -53,6 +53,8 @@ limits:
   command_burst: 100
   # Largest HTTP API request body, in bytes; larger gets 413.
   max_api_body: 1048576
+  # Bytes the node may owe its connections before publishing meets back-pressure (API 503 + Retry-After, client error 503, Go API waits).
+  max_node_queue_bytes: 67108864
 
 # Server WebSocket pings.
 heartbeat:

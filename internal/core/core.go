@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/backlog"
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/poll"
@@ -33,6 +34,9 @@ type Config struct {
 	// HistoryMetaTTL is how long a channel's offsets outlive its last
 	// publication.
 	HistoryMetaTTL time.Duration
+	// Backlog counts the bytes the transports have queued for their
+	// connections; nil counts none (only the hub's pending messages).
+	Backlog *backlog.Meter
 }
 
 // Limits bound resources.
@@ -46,6 +50,9 @@ type Limits struct {
 	// or Socket.IO events.
 	CommandRate  float64
 	CommandBurst int
+	// MaxNodeQueueBytes bounds the node's backlog (see Core.Backlog):
+	// past it publications and pushes meet back-pressure.
+	MaxNodeQueueBytes int64
 }
 
 // Authenticator turns a connection token into credentials.
@@ -119,6 +126,10 @@ func (c *Core) Metrics() *Metrics { return c.metrics }
 
 // Limits are the node's limits.
 func (c *Core) Limits() Limits { return c.cfg.Limits }
+
+// BacklogMeter is where the node's transports count the bytes they owe
+// their connections.
+func (c *Core) BacklogMeter() *backlog.Meter { return c.cfg.Backlog }
 
 // NewClientID returns a connection id unique in the cluster.
 func (c *Core) NewClientID() string {

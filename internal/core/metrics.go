@@ -17,6 +17,7 @@ type Metrics struct {
 	OriginRejected      prometheus.Counter
 	APIRequests         *prometheus.CounterVec
 	SocketIODisconnects *prometheus.CounterVec
+	Overloaded          *prometheus.CounterVec
 }
 
 // NewMetrics makes the counters, unregistered.
@@ -33,13 +34,15 @@ func NewMetrics() *Metrics {
 		OriginRejected:      counter("origin_rejected_total", "Connections refused for their Origin."),
 		APIRequests:         counterVec("api_requests_total", "HTTP server API requests, by endpoint and status.", "endpoint", "status"),
 		SocketIODisconnects: counterVec("socketio_disconnects_total", "Socket.IO sockets disconnected, by reason.", "reason"),
+		Overloaded: counterVec("backpressure_refusals_total",
+			"Publications and pushes refused (503) or timed out waiting because the fan-out backlog was past limits.max_node_queue_bytes, by source.", "source"),
 	}
 }
 
 // Collectors lists every counter, for registering.
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.ConnectionsAccepted, m.ConnectionsRejected, m.Disconnects, m.Commands,
-		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects}
+		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects, m.Overloaded}
 }
 
 func counter(name, help string) prometheus.Counter {

@@ -32,6 +32,10 @@ type Publish struct {
 	Volatile bool
 	// Source labels the publication in metrics: "api", "go" or "client".
 	Source string
+	// Backoff is what the publication does while the node is behind:
+	// Refuse (the zero value) for clients and the HTTP API, Wait for the
+	// Go API.
+	Backoff Backoff
 }
 
 // Publish is where every publication enters, whoever sent it and
@@ -39,7 +43,9 @@ type Publish struct {
 // the policy (a client's own request) and the OnPublish hook (a
 // connection's publication), then the broker gives it its offset, keeps
 // it in the channel's history as its namespace says and delivers it to
-// every subscriber. ctx is the request's, or the connection's.
+// every subscriber. ctx is the request's, or the connection's. While
+// the node's fan-out backlog is past its bound, the publication is
+// refused or waits, as how.Backoff says.
 func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish) (PublishResult, error) {
 	if c.closing.Load() {
 		return PublishResult{}, refuse(503, ErrShuttingDown, "%v", ErrShuttingDown)
@@ -59,6 +65,9 @@ func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish
 	keep := broker.PublishOptions{HistorySize: p.HistorySize, HistoryTTL: p.HistoryTTL}
 	if how.Volatile {
 		keep = broker.PublishOptions{}
+	}
+	if e := c.makeRoom(ctx, how.Backoff, how.Source); e != nil {
+		return PublishResult{}, e
 	}
 	delivered := c.hub.NumSubscribers(pub.Channel)
 	pos, err := c.broker.Publish(ctx, pub, keep)
@@ -102,8 +111,8 @@ func (c *Core) checkPublisher(ctx context.Context, cl *Client, pub *record.Publi
 }
 
 // Push sends an event to every connection of user on this node and
-// returns how many it reached.
-func (c *Core) Push(ctx context.Context, push *record.Push) (int, error) {
+// returns how many it reached. Back-pressure applies as to Publish.
+func (c *Core) Push(ctx context.Context, push *record.Push, b Backoff) (int, error) {
 	switch {
 	case push.User == "":
 		return 0, badRequest(fmt.Errorf("%w: push needs a user", ErrBadPush))
@@ -111,6 +120,9 @@ func (c *Core) Push(ctx context.Context, push *record.Push) (int, error) {
 		return 0, badRequest(fmt.Errorf("%w: push needs an event name", ErrBadPush))
 	case len(push.Data) == 0 || !json.Valid(push.Data):
 		return 0, badRequest(fmt.Errorf("%w: data must be valid JSON", ErrBadData))
+	}
+	if e := c.makeRoom(ctx, b, "push"); e != nil {
+		return 0, e
 	}
 	c.metrics.Pushes.Inc()
 	return c.hub.SendTo(c.hub.UserConns(push.User), pushMessage(push)), nil

@@ -20,6 +20,7 @@ func (h *Hub) fanout() {
 			return
 		case m := <-h.queue:
 			dirty = h.deliver(m, dirty[:0])
+			h.pending.Add(-m.owed)
 			h.sweep.add(dirty)
 			clear(dirty)
 		}

@@ -28,6 +28,9 @@ type Hub struct {
 	sweep *sweep
 	// delivered counts fan-out deliveries, added once per message.
 	delivered atomic.Int64
+	// pending estimates the bytes of messages handed to Broadcast and not
+	// yet queued to their subscribers; see Pending.
+	pending   atomic.Int64
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -157,11 +160,25 @@ func (h *Hub) NumChannels() int {
 // m.Targets when it is addressed to connections. Each subscriber receives
 // messages in the order Broadcast was called.
 func (h *Hub) Broadcast(m *Message) {
+	receivers := len(m.Targets)
+	if m.Targets == nil {
+		receivers = h.NumSubscribers(m.Channel)
+	}
+	m.owed = int64(m.size()) * int64(receivers)
+	h.pending.Add(m.owed)
 	select {
 	case h.queue <- m:
 	case <-h.done:
+		h.pending.Add(-m.owed)
 	}
 }
+
+// Pending estimates the bytes of the messages waiting for fan-out, as
+// their subscribers' queues will hold them: with the transports' queued
+// bytes, the node's backlog. Messages accepted while fan-out is behind
+// wait here first, so a bound that looked only at the queues would let a
+// flood through.
+func (h *Hub) Pending() int64 { return h.pending.Load() }
 
 // Delivered is how many times fan-out has queued a message to a
 // subscriber since the hub started.

@@ -45,6 +45,27 @@ type Message struct {
 	Targets []Subscriber
 	// Payload is the content of KindDirect.
 	Payload any
+
+	// owed estimates the bytes fan-out will queue for m: counted in the
+	// hub's pending bytes from Broadcast until m has been delivered.
+	owed int64
+}
+
+// frameOverhead approximates what each protocol adds around a message's
+// data: the envelope, the channel, the frame header.
+const frameOverhead = 64
+
+// size estimates m's encoded size, for the backlog: exact enough to
+// bound memory, cheap enough to take for every message.
+func (m *Message) size() int {
+	n := frameOverhead + len(m.Channel)
+	switch {
+	case m.Pub != nil:
+		n += len(m.Pub.Data)
+	case m.Push != nil:
+		n += len(m.Push.Data) + len(m.Push.Event)
+	}
+	return n
 }
 
 // Format is one way of putting messages on the wire: herald's JSON frames,

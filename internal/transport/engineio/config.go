@@ -3,6 +3,8 @@ package engineio
 import (
 	"net/http"
 	"time"
+
+	"github.com/heraldhq/herald/internal/backlog"
 )
 
 // Config tunes a Server. Zero values mean the defaults named on each field,
@@ -42,6 +44,10 @@ type Config struct {
 	// {"code":4,"message":msg} ("Forbidden" when msg is empty), the way the
 	// reference answers an allowRequest refusal.
 	Admit func(r *http.Request) (status int, msg string)
+	// Backlog, when set, counts the bytes polling sessions hold for their
+	// clients' next GET: part of the node's fan-out backlog. (WebSocket
+	// sessions are counted by their websocket engine's Backlog.)
+	Backlog *backlog.Meter
 }
 
 // Defaults, as in the reference (engine.io lib/server.ts BaseServer).

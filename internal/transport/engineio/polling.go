@@ -106,7 +106,7 @@ func (s *Session) takeLocked() (body []byte, endsClose bool) {
 		return appendControl(getBuf(), eio.Close), false
 	}
 	body = s.buf
-	s.buf = nil
+	s.setBufLocked(nil)
 	if body == nil {
 		body = getBuf()
 	}

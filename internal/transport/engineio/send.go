@@ -141,7 +141,7 @@ func (s *Session) enqueue(t eio.PacketType, data []byte, binary bool, frame []by
 		return false, ErrSlowConsumer
 	}
 	wasEmpty := len(s.buf) == 0
-	s.buf = appendPacket(s.buf, p)
+	s.setBufLocked(appendPacket(s.buf, p))
 	needsFlush := wasEmpty && s.poll != nil && !s.poll.signaled
 	s.mu.Unlock()
 	return needsFlush, nil
@@ -166,6 +166,15 @@ func (s *Session) enqueueWS(c *websocket.Conn, t eio.PacketType, data []byte, bi
 		return false, ErrClosed
 	}
 	return needsFlush, nil
+}
+
+// setBufLocked replaces the polling buffer, keeping the node's backlog
+// count in step: buffered bytes are owed to the client until a GET takes
+// them, the WebSocket the session upgrades to queues them, or the session
+// ends. s.mu held.
+func (s *Session) setBufLocked(b []byte) {
+	s.srv.cfg.Backlog.Add(s.id[0], len(b)-len(s.buf))
+	s.buf = b
 }
 
 // packetFrame builds the WebSocket frame for p: binary data as is, text as

@@ -190,7 +190,7 @@ func (s *Session) finish(reason string, pollReply eio.PacketType, wsCode int) {
 		s.wakeLocked()
 	} else {
 		putBuf(s.buf)
-		s.buf = nil
+		s.setBufLocked(nil)
 	}
 	up := s.detachUpgradeLocked()
 	s.mu.Unlock()

@@ -193,7 +193,7 @@ func (s *Session) completeUpgrade(p *wsPeer, c *websocket.Conn) {
 		}
 	}
 	putBuf(s.buf)
-	s.buf = nil
+	s.setBufLocked(nil)
 	// Publish the WebSocket while still holding mu: a sender blocked on mu
 	// re-checks ws and queues after the packets just moved.
 	s.ws.Store(c)

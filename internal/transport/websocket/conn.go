@@ -143,8 +143,7 @@ func (c *Conn) Enqueue(frame []byte) (needsFlush bool, err error) {
 		return false, ErrSlowConsumer
 	}
 	needsFlush = len(c.queue) == 0 && !c.writing
-	c.queue = append(c.queue, frame)
-	c.queued += len(frame)
+	c.queueLocked(frame)
 	c.mu.Unlock()
 	return needsFlush, nil
 }
@@ -179,10 +178,32 @@ func (c *Conn) sendControl(frame []byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.queue = append(c.queue, frame)
-	c.queued += len(frame)
+	c.queueLocked(frame)
 	c.mu.Unlock()
 	c.Flush()
+}
+
+// queueLocked appends frame to the outbound queue and counts it in the
+// node's backlog; c.mu held.
+func (c *Conn) queueLocked(frame []byte) {
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	c.engine.cfg.Backlog.Add(c.slot, len(frame))
+}
+
+// release is told that n bytes handed to the wire have left: the kernel
+// took them, or a blocking write gave up on them. It returns what is still
+// unsent. Bytes dropped when the connection closed were already released,
+// so a late report releases nothing twice.
+func (c *Conn) release(n int) int64 {
+	for {
+		cur := c.unsent.Load()
+		took := min(cur, int64(n))
+		if c.unsent.CompareAndSwap(cur, cur-took) {
+			c.engine.cfg.Backlog.Add(c.slot, -int(took))
+			return cur - took
+		}
+	}
 }
 
 // Flush writes everything queued. Only one flush writes at a time; a flush
@@ -217,6 +238,9 @@ func (c *Conn) writeLoop() {
 		}
 		bufs, n := c.queue, c.queued
 		c.queue, c.queued = spare, 0
+		// Still under mu: the bytes are owed until the wire releases
+		// them, and a close that drops what is owed must find them here.
+		c.unsent.Add(int64(n))
 		c.mu.Unlock()
 
 		err := c.wire.write(c, bufs, n)
@@ -248,8 +272,7 @@ func (c *Conn) startClose(sent int, sentReason string, code int, reason string, 
 	e.code, e.reason = code, reason
 	e.timer = time.AfterFunc(c.engine.cfg.CloseTimeout, c.abort)
 	if farewell != nil {
-		c.queue = append(c.queue, farewell)
-		c.queued += len(farewell)
+		c.queueLocked(farewell)
 	}
 	c.mu.Unlock()
 	c.sendControl(closeFrame(sent, sentReason))
@@ -343,6 +366,7 @@ func (c *Conn) onTransportClosed() {
 			code, reason = e.code, e.reason
 		}
 	}
+	c.engine.cfg.Backlog.Add(c.slot, -(c.queued + int(c.unsent.Swap(0))))
 	c.queue, c.queued = nil, 0
 	c.mu.Unlock()
 	c.engine.forget(c)
@@ -353,7 +377,7 @@ func (c *Conn) onTransportClosed() {
 // runs under the poller's connection lock, so finishing a close (which
 // takes that lock again) happens on another goroutine.
 func (c *Conn) onWritten(n int) {
-	if c.unsent.Add(-int64(n)) == 0 && c.closing() {
+	if c.release(n) == 0 && c.closing() {
 		go c.maybeShutWrite()
 	}
 }

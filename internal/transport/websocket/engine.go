@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/internal/backlog"
 	"github.com/heraldhq/herald/internal/poll"
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
@@ -35,6 +36,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	// HandshakeTimeout bounds writing the upgrade response. Zero means 10s.
 	HandshakeTimeout time.Duration
+	// Backlog, when set, counts every connection's queued and unsent
+	// bytes: the node's fan-out backlog, which several engines may share.
+	Backlog *backlog.Meter
 }
 
 func (c Config) withDefaults() Config {

@@ -33,7 +33,6 @@ var joinPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 const maxPooledJoin = 64 << 10
 
 func (w pollerWire) write(c *Conn, bufs [][]byte, n int) error {
-	c.unsent.Add(int64(n)) // before the write: the poller may report progress during it
 	if len(bufs) == 1 {
 		_, err := w.nb.Write(bufs[0])
 		return err
@@ -82,10 +81,11 @@ type streamWire struct {
 	timeout time.Duration
 }
 
-func (w streamWire) write(_ *Conn, bufs [][]byte, _ int) error {
+func (w streamWire) write(c *Conn, bufs [][]byte, n int) error {
 	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
 	nb := net.Buffers(bufs)
 	_, err := nb.WriteTo(w.conn)
+	c.release(n) // written, or lost with the connection the error ends
 	return err
 }
 
