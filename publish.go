@@ -30,7 +30,10 @@ type ClientInfo struct {
 // Publish sends data (JSON) to every subscriber of ch, whatever protocol
 // each speaks, and keeps it in the channel's history as its namespace
 // says. Socket.IO subscribers receive it as event "message". Clients'
-// channel policies and the hooks do not apply to the server.
+// channel policies and the hooks do not apply to the server. While the
+// node's fan-out backlog is past limits.max_node_queue_bytes, Publish
+// waits for room until ctx ends, then returns an error wrapping
+// ErrOverloaded and ctx's error.
 func (n *Node) Publish(ctx context.Context, ch string, data json.RawMessage) (PublishResult, error) {
 	return n.PublishEvent(ctx, ch, "", data)
 }
@@ -53,7 +56,8 @@ func serverPublication(ch, event string, data json.RawMessage) *record.Publicati
 }
 
 // PushToUser sends an event to every connection of user on this node and
-// returns how many connections it reached.
+// returns how many connections it reached. It waits for room as Publish
+// does.
 func (n *Node) PushToUser(ctx context.Context, user, event string, data json.RawMessage) (int, error) {
 	return n.core.Push(ctx, &record.Push{User: user, Event: event, Data: data}, core.Wait)
 }

@@ -69,6 +69,10 @@ func (o *Operator) Volatile() *Operator {
 // it, for each room. A room that is a socket's id goes to that socket
 // alone, on this node: it is not a channel anyone else could subscribe
 // to. With no rooms it goes to every socket of the namespace on this node.
+// To rooms while the node's fan-out backlog is past its bound, it returns
+// at once an error wrapping herald.ErrOverloaded (it has no context to
+// wait on; a handler that must not lose the event retries, or publishes
+// with Node.Publish, which waits).
 func (o *Operator) Emit(event string, args ...any) error {
 	if sioproto.IsReservedEvent(event) {
 		return fmt.Errorf("socketio: %q is a reserved event name", event)

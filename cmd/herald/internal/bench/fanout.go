@@ -50,6 +50,7 @@ type FanoutReport struct {
 
 	Sent              int64   `json:"publishes_sent"`
 	PublishErrors     int64   `json:"publish_errors"`
+	PublishesRefused  int64   `json:"publishes_refused"` // 503 with Retry-After: back-pressure
 	FirstPublishError string  `json:"first_publish_error,omitempty"`
 	PublishSeconds    float64 `json:"publish_seconds"`
 	PublishRate       float64 `json:"publish_rate"`              // achieved publishes/s
@@ -230,6 +231,7 @@ func (c *common) measureFanout(ctx context.Context, env Env, srv *target, drain 
 		return errInterrupted
 	}
 	rep.Sent, rep.PublishErrors, rep.FirstPublishError = ps.OK, ps.Errors, ps.FirstError
+	rep.PublishesRefused = ps.Refused
 	rep.ServerDelivered = ps.Delivered
 	rep.MaxSendLagMs = ms(ps.MaxLag)
 	rep.PublishRTT = summarize(ps.RTT)
@@ -243,7 +245,8 @@ func (c *common) measureFanout(ctx context.Context, env Env, srv *target, drain 
 	if rep.Rate > 0 {
 		rep.OfferedPerSec = float64(rep.Rate) * float64(rep.Subscribed)
 	}
-	fmt.Fprintf(env.Stderr, "bench: %d publishes sent (%d failed); waiting for %d deliveries\n", ps.OK, ps.Errors, rep.Expected)
+	fmt.Fprintf(env.Stderr, "bench: %d publishes sent (%d failed, %d refused by back-pressure); waiting for %d deliveries\n",
+		ps.OK, ps.Errors, ps.Refused, rep.Expected)
 
 	// Wait until everything arrived, or nothing more has for a while.
 	waitDeliveries(ctx, ws, uint64(rep.Expected), drain, duration+2*time.Minute)
@@ -336,8 +339,8 @@ func printFanout(w io.Writer, r FanoutReport) {
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
 	}
-	fmt.Fprintf(tw, "publishes\t%d sent, %d failed, %s for %.0fs (achieved %.1f/s, max lag %.1f ms), %d-byte data\n",
-		r.Sent, r.PublishErrors, rateText(r.Rate), r.Duration, r.PublishRate, r.MaxSendLagMs, r.Size)
+	fmt.Fprintf(tw, "publishes\t%d sent, %d refused by back-pressure (503), %d failed, %s for %.0fs (tried %.1f/s, max lag %.1f ms), %d-byte data\n",
+		r.Sent, r.PublishesRefused, r.PublishErrors, rateText(r.Rate), r.Duration, r.PublishRate, r.MaxSendLagMs, r.Size)
 	if r.FirstPublishError != "" {
 		fmt.Fprintf(tw, "first publish error\t%s\n", r.FirstPublishError)
 		fmt.Fprintf(tw, "WARNING\tfailed publishes may still have been delivered: loss figures are approximate\n")

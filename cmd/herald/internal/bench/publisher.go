@@ -17,6 +17,7 @@ type pubStats struct {
 	MaxSeq     int64     // highest seq attempted; seqs are 1..MaxSeq
 	OK         int64     // publishes answered 200
 	Errors     int64     // publishes that failed
+	Refused    int64     // publishes the node refused with 503 (back-pressure)
 	FirstError string    // the first failure
 	Delivered  int64     // sum of "delivered" in the API's answers
 	FirstSend  time.Time // when seq 1 left
@@ -173,6 +174,10 @@ func (p *publisher) send(ctx context.Context, seq int64, buf []byte) []byte {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	p.stats.RTT.Record(int64(time.Since(now)))
+	if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" {
+		p.refused(ctx)
+		return buf
+	}
 	if resp.StatusCode != http.StatusOK {
 		p.fail(fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(body[:n])))
 		return buf
@@ -183,6 +188,20 @@ func (p *publisher) send(ctx context.Context, seq int64, buf []byte) []byte {
 	p.stats.Delivered += delivered
 	p.mu.Unlock()
 	return buf
+}
+
+// refusedBackoff is how long a sender waits after a back-pressure
+// refusal. Retry-After says a second; a publisher tuned for throughput
+// tries again sooner, and the node refuses it again until fan-out has
+// caught up, which is what the bench measures. The seq is not retried:
+// a refused publish is answered, not lost.
+const refusedBackoff = 10 * time.Millisecond
+
+func (p *publisher) refused(ctx context.Context) {
+	p.mu.Lock()
+	p.stats.Refused++
+	p.mu.Unlock()
+	_ = sleepCtx(ctx, refusedBackoff)
 }
 
 func (p *publisher) fail(err error) {
