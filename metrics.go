@@ -37,7 +37,7 @@ func (n *Node) unregisterMetrics() {
 func (n *Node) gauges() []prometheus.Collector {
 	return []prometheus.Collector{
 		gaugeFunc("connections", "Open connections.", func() float64 { return float64(n.core.Connections()) }),
-		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.core.Hub().NumUsers()) }),
+		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.core.NumUsers()) }),
 		gaugeFunc("channels", "Channels with subscribers on this node.", func() float64 { return float64(n.core.Hub().NumChannels()) }),
 		counterFunc("messages_delivered_total", "Messages queued to subscribers by fan-out.", func() float64 { return float64(n.core.Hub().Delivered()) }),
 	}

@@ -88,9 +88,12 @@ func (s *Socket) transportClosed(reason string) {
 	s.mu.Unlock()
 	s.state.Store(socketRecoverable)
 	s.failAcks()
-	s.srv.recovery.keep(s)
+	// Told, and its user's slot given back, before it can be recovered:
+	// a client that comes back at once gets its OnConnect after this
+	// OnDisconnect.
 	s.detach(reason)
 	s.notifyDisconnect(reason)
+	s.srv.recovery.keep(s)
 }
 
 // detach tells the node the socket's client is gone for now: its
