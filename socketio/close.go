@@ -100,7 +100,7 @@ func (s *Socket) transportClosed(reason string) {
 // OnDisconnect runs, and the socket keeps its rooms for the client to
 // come back to.
 func (s *Socket) detach(reason string) {
-	s.srv.core.Metrics().SocketIODisconnects.WithLabelValues(reason).Inc()
+	s.srv.core.Metrics().SocketIODisconnected(reason)
 	s.srv.core.Detach(&s.client, reason)
 }
 
@@ -130,7 +130,7 @@ func (s *Socket) close(reason string) {
 // closeCore ends the socket in the core, which takes it off its channels
 // and its user's connections and runs OnDisconnect.
 func (s *Socket) closeCore(reason string) {
-	s.srv.core.Metrics().SocketIODisconnects.WithLabelValues(reason).Inc()
+	s.srv.core.Metrics().SocketIODisconnected(reason)
 	s.srv.core.Close(&s.client, 0, reason)
 }
 
