@@ -98,10 +98,11 @@ func (s *Socket) transportClosed(reason string) {
 
 // detach tells the node the socket's client is gone for now: its
 // OnDisconnect runs, and the socket keeps its rooms for the client to
-// come back to.
+// come back to. It is counted once the node has let go of the socket's
+// slot, so whoever sees the count sees the slot free.
 func (s *Socket) detach(reason string) {
-	s.srv.core.Metrics().SocketIODisconnected(reason)
 	s.srv.core.Detach(&s.client, reason)
+	s.srv.core.Metrics().SocketIODisconnected(reason)
 }
 
 // close ends the socket for good: it leaves its rooms and its user's
@@ -128,10 +129,11 @@ func (s *Socket) close(reason string) {
 }
 
 // closeCore ends the socket in the core, which takes it off its channels
-// and its user's connections and runs OnDisconnect.
+// and its user's connections and runs OnDisconnect; counted after, as in
+// detach.
 func (s *Socket) closeCore(reason string) {
-	s.srv.core.Metrics().SocketIODisconnected(reason)
 	s.srv.core.Close(&s.client, 0, reason)
+	s.srv.core.Metrics().SocketIODisconnected(reason)
 }
 
 // notifyDisconnect runs the namespace's OnDisconnect on the socket's
