@@ -1,11 +1,13 @@
 package herald
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/sioboot"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // registerMetrics puts the core's counters, the node's gauges and the
@@ -22,8 +24,30 @@ func (n *Node) registerMetrics(m *core.Metrics, undo *unwind) error {
 		}
 		n.registered = append(n.registered, c)
 	}
+	n.registerRuntimeMetrics()
 	undo.add(n.unregisterMetrics)
 	return nil
+}
+
+// registerRuntimeMetrics adds the Go runtime's and the process's
+// collectors (go_goroutines, go_memstats_*, process_resident_memory_bytes,
+// process_open_fds, …) beside herald's. They describe the whole process,
+// not the node, so a registry may already hold them (an embedding
+// program's registry, or the default one, which has them from the start):
+// then the registry's own are left to serve, and the node does not fail.
+func (n *Node) registerRuntimeMetrics() {
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := n.registry.Register(c); err != nil {
+			if _, already := errors.AsType[prometheus.AlreadyRegisteredError](err); !already {
+				n.log.Warn("metrics: the registry holds other Go or process collectors; leaving them to serve", "err", err)
+			}
+			continue
+		}
+		n.registered = append(n.registered, c)
+	}
 }
 
 // unregisterMetrics takes the node's metrics out of its registry.
@@ -37,7 +61,7 @@ func (n *Node) unregisterMetrics() {
 func (n *Node) gauges() []prometheus.Collector {
 	return []prometheus.Collector{
 		gaugeFunc("connections", "Open connections.", func() float64 { return float64(n.core.Connections()) }),
-		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.core.Hub().NumUsers()) }),
+		gaugeFunc("users", "Distinct users connected.", func() float64 { return float64(n.core.NumUsers()) }),
 		gaugeFunc("channels", "Channels with subscribers on this node.", func() float64 { return float64(n.core.Hub().NumChannels()) }),
 		counterFunc("messages_delivered_total", "Messages queued to subscribers by fan-out.", func() float64 { return float64(n.core.Hub().Delivered()) }),
 		gaugeFunc("fanout_backlog_bytes", "Bytes owed to connections: queued or unsent, plus publications waiting for fan-out (bounded by limits.max_node_queue_bytes).",

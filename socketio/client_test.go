@@ -97,7 +97,7 @@ func dialSIO(t *testing.T, n *node, query string) *sioClient {
 }
 
 func (c *sioClient) read() {
-	dec := sioproto.NewDecoder(sioproto.DefaultMaxAttachments)
+	dec := sioproto.NewDecoder(sioproto.Limits{})
 	for {
 		typ, msg, err := c.ws.ReadMessage()
 		if err != nil {

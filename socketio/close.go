@@ -88,17 +88,21 @@ func (s *Socket) transportClosed(reason string) {
 	s.mu.Unlock()
 	s.state.Store(socketRecoverable)
 	s.failAcks()
-	s.srv.recovery.keep(s)
+	// Told, and its user's slot given back, before it can be recovered:
+	// a client that comes back at once gets its OnConnect after this
+	// OnDisconnect.
 	s.detach(reason)
 	s.notifyDisconnect(reason)
+	s.srv.recovery.keep(s)
 }
 
 // detach tells the node the socket's client is gone for now: its
 // OnDisconnect runs, and the socket keeps its rooms for the client to
-// come back to.
+// come back to. It is counted once the node has let go of the socket's
+// slot, so whoever sees the count sees the slot free.
 func (s *Socket) detach(reason string) {
-	s.srv.core.Metrics().SocketIODisconnects.WithLabelValues(reason).Inc()
 	s.srv.core.Detach(&s.client, reason)
+	s.srv.core.Metrics().SocketIODisconnected(reason)
 }
 
 // close ends the socket for good: it leaves its rooms and its user's
@@ -125,10 +129,11 @@ func (s *Socket) close(reason string) {
 }
 
 // closeCore ends the socket in the core, which takes it off its channels
-// and its user's connections and runs OnDisconnect.
+// and its user's connections and runs OnDisconnect; counted after, as in
+// detach.
 func (s *Socket) closeCore(reason string) {
-	s.srv.core.Metrics().SocketIODisconnects.WithLabelValues(reason).Inc()
 	s.srv.core.Close(&s.client, 0, reason)
+	s.srv.core.Metrics().SocketIODisconnected(reason)
 }
 
 // notifyDisconnect runs the namespace's OnDisconnect on the socket's

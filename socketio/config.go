@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
 
 // Config sets the Socket.IO server: it is the socketio section of
@@ -34,6 +35,11 @@ type Config struct {
 	// MaxPayload is the largest HTTP long-polling body, and the largest
 	// WebSocket message, in bytes. Zero means 1000000.
 	MaxPayload int `yaml:"max_payload"`
+	// MaxAttachments caps the binary attachments of one packet a client
+	// sends; their bytes together are capped at MaxPayload. A packet over
+	// either closes the connection, as a malformed one does. Zero means
+	// 1000 (the reference has no cap).
+	MaxAttachments int `yaml:"max_attachments"`
 	// UpgradeTimeout bounds a transport upgrade. Zero means 10s.
 	UpgradeTimeout time.Duration `yaml:"upgrade_timeout"`
 	// ConnectTimeout closes a connection that joins no namespace in time.
@@ -59,6 +65,9 @@ func (c Config) withDefaults() Config {
 	setDur(&c.PingTimeout, 20*time.Second)
 	if c.MaxPayload <= 0 {
 		c.MaxPayload = 1000000
+	}
+	if c.MaxAttachments <= 0 {
+		c.MaxAttachments = sioproto.DefaultMaxAttachments
 	}
 	setDur(&c.UpgradeTimeout, 10*time.Second)
 	setDur(&c.ConnectTimeout, 45*time.Second)
@@ -105,8 +114,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s: must not be negative (got %v)", key, v)
 		}
 	}
-	if c.MaxPayload < 0 || c.RecoveryEvents < 0 {
-		return fmt.Errorf("socketio.max_payload and socketio.recovery_events must not be negative")
+	if c.MaxPayload < 0 || c.RecoveryEvents < 0 || c.MaxAttachments < 0 {
+		return fmt.Errorf("socketio.max_payload, socketio.max_attachments and socketio.recovery_events must not be negative")
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ var _ engineio.Handler = engineHandler{}
 // OnOpen implements engineio.Handler.
 func (h engineHandler) OnOpen(sess *engineio.Session) {
 	s := h.srv
-	c := &conn{srv: s, sess: sess}
+	c := &conn{srv: s, sess: sess, dec: *sioproto.NewDecoder(s.decoderLimits())}
 	c.timer = time.AfterFunc(s.cfg.ConnectTimeout, c.connectTimedOut)
 	sess.SetValue(c)
 	s.open.Add(1)
@@ -51,6 +51,12 @@ func (h engineHandler) OnOpen(sess *engineio.Session) {
 	}
 	c.counted = true
 	s.core.Metrics().ConnectionsAccepted.WithLabelValues("socketio").Inc()
+}
+
+// decoderLimits bound the binary packets a client may send: a packet's
+// attachments together may take what one Engine.IO payload may.
+func (s *Server) decoderLimits() sioproto.Limits {
+	return sioproto.Limits{MaxAttachments: s.cfg.MaxAttachments, MaxAttachmentBytes: s.cfg.MaxPayload}
 }
 
 // OnMessage implements engineio.Handler: it decodes Socket.IO packets and

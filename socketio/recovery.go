@@ -15,9 +15,13 @@ type recoveryStore struct {
 
 func (r *recoveryStore) init() { r.sockets = map[string]*Socket{} }
 
+// keep holds s for its client, unless it has been closed meanwhile (a
+// close drops it from the store after marking it closed).
 func (r *recoveryStore) keep(s *Socket) {
 	r.mu.Lock()
-	r.sockets[s.pid] = s
+	if s.state.Load() == socketRecoverable {
+		r.sockets[s.pid] = s
+	}
 	r.mu.Unlock()
 }
 

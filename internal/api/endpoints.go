@@ -67,7 +67,8 @@ func (s *server) broadcast(r *http.Request) (int, any) {
 	case len(req.Channels) == 0:
 		return fail(missing("channels"))
 	case len(req.Channels) > maxBroadcastChannels:
-		return fail(&Error{http.StatusBadRequest, fmt.Sprintf("at most %d channels per broadcast", maxBroadcastChannels)})
+		return fail(&Error{http.StatusBadRequest, fmt.Sprintf("too many channels: %d, at most %d per broadcast",
+			len(req.Channels), maxBroadcastChannels)})
 	case len(req.Data) == 0:
 		return fail(missing("data"))
 	}

@@ -43,7 +43,7 @@ limits:
   max_queue_bytes: 1048576
   # Connections on the node; more get HTTP 503.
   max_connections: 100000
-  # Connections of one user on the node; more are closed with 1013.
+  # Connections of one user on the node (Socket.IO sockets kept for recovery do not count); more are closed with 1013.
   max_connections_per_user: 100
   # Channels one connection may subscribe to.
   max_subscriptions: 256
@@ -132,6 +132,8 @@ socketio:
   ping_timeout: 20s
   # Largest long-polling body or WebSocket message, in bytes.
   max_payload: 1000000
+  # Binary attachments one client packet may carry (together at most max_payload bytes); more closes the connection.
+  max_attachments: 1000
   # How long a transport upgrade (polling to WebSocket) may take.
   upgrade_timeout: 10s
   # How long a connection may stay without joining a namespace.

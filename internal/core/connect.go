@@ -66,10 +66,11 @@ func (c *Core) Connect(cl *Client, creds auth.Credentials) *Error {
 	if e := cl.mayConnect(creds); e != nil {
 		return e
 	}
-	if creds.User != "" && c.hub.AddUser(creds.User, cl.session) > c.cfg.Limits.MaxConnectionsPerUser {
-		c.hub.RemoveUser(creds.User, cl.session)
-		c.metrics.ConnectionsRejected.WithLabelValues("user_limit").Inc()
-		return &Error{Code: 503, Close: CloseTryAgainLater, Message: "too many connections for this user"}
+	if e := c.takeUserSlot(creds.User); e != nil {
+		return e
+	}
+	if creds.User != "" {
+		c.hub.AddUser(creds.User, cl.session)
 	}
 	e := c.onConnect(cl, creds.User, cl.session.RemoteAddr())
 	if e == nil {
@@ -77,6 +78,7 @@ func (c *Core) Connect(cl *Client, creds auth.Credentials) *Error {
 	}
 	if e != nil && creds.User != "" {
 		c.hub.RemoveUser(creds.User, cl.session)
+		c.giveUserSlot(creds.User)
 	}
 	return e
 }
@@ -143,11 +145,15 @@ func (cl *Client) armExpiry() {
 
 // Detach runs OnDisconnect for a client whose transport dropped while
 // its state is kept for it to come back (Socket.IO connection state
-// recovery): it stays subscribed and counted as its user's.
+// recovery): it stays subscribed, and reachable as its user's, but no
+// longer counts against the user's connection limit.
 func (c *Core) Detach(cl *Client, reason string) {
 	cl.mu.Lock()
 	was := cl.Connected() && !cl.detached
-	cl.detached = true
+	if was {
+		cl.detached = true
+		c.giveUserSlot(cl.info.User)
+	}
 	cl.mu.Unlock()
 	if was {
 		c.disconnected(cl, 0, reason)
@@ -155,7 +161,8 @@ func (c *Core) Detach(cl *Client, reason string) {
 }
 
 // Reattach lets a detached client back in: its credentials must not have
-// expired, and the OnConnect hook runs again and may refuse.
+// expired, its user must have a connection to spare (1013), and the
+// OnConnect hook runs again and may refuse.
 func (c *Core) Reattach(cl *Client, remoteAddr string) *Error {
 	switch {
 	case !cl.Connected():
@@ -163,12 +170,25 @@ func (c *Core) Reattach(cl *Client, remoteAddr string) *Error {
 	case cl.Expired():
 		return unauthorized("token expired")
 	}
-	if e := c.onConnect(cl, cl.info.User, remoteAddr); e != nil {
+	if e := c.takeUserSlot(cl.info.User); e != nil {
 		return e
 	}
+	e := c.onConnect(cl, cl.info.User, remoteAddr)
+	if e == nil {
+		e = cl.reattached()
+	}
+	if e != nil {
+		c.giveUserSlot(cl.info.User)
+	}
+	return e
+}
+
+// reattached makes a detached client serve again, unless it closed while
+// its hook ran.
+func (cl *Client) reattached() *Error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if !cl.Connected() {
+	if !cl.Connected() || !cl.detached {
 		return closedError()
 	}
 	cl.detached = false
@@ -199,6 +219,9 @@ func (c *Core) Close(cl *Client, code int, reason string) {
 	cl.setChannels(nil)
 	if prev == stateConnected && cl.info.User != "" {
 		c.hub.RemoveUser(cl.info.User, cl.session)
+		if !cl.detached {
+			c.giveUserSlot(cl.info.User)
+		}
 	}
 	tell := prev == stateConnected && !cl.detached
 	cl.mu.Unlock()

@@ -89,6 +89,8 @@ type Core struct {
 	clientSeq atomic.Uint64
 	// conns counts admitted connections of every protocol.
 	conns atomic.Int64
+	// userSlots counts each user's connections for their limit.
+	userSlots userSlots
 	// live counts clients whose close has not finished, OnDisconnect
 	// included, so shutdown can wait for them.
 	live atomic.Int64
@@ -174,7 +176,7 @@ func (c *Core) Published() int64 { return c.published.Load() }
 // Stats reports the node's aggregate figures; it walks the hub's shards,
 // so what needs one figure asks for it alone.
 func (c *Core) Stats() Stats {
-	return Stats{Connections: c.conns.Load(), Users: c.hub.NumUsers(), Channels: c.hub.NumChannels(),
+	return Stats{Connections: c.conns.Load(), Users: c.NumUsers(), Channels: c.hub.NumChannels(),
 		Delivered: c.hub.Delivered(), Published: c.published.Load()}
 }
 

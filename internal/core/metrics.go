@@ -1,6 +1,10 @@
 package core
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the counters the core and its protocol adapters keep; the
 // herald package registers them with the node's gauges. Every name starts
@@ -37,6 +41,50 @@ func NewMetrics() *Metrics {
 		Overloaded: counterVec("backpressure_refusals_total",
 			"Publications and pushes refused (503) or timed out waiting because the fan-out backlog was past limits.max_node_queue_bytes, by source.", "source"),
 	}
+}
+
+// otherLabel is the label value that counts what a client chose and
+// herald does not know: a close code or reason of its own.
+const otherLabel = "other"
+
+// closeCodeLabels are the close codes a herald-protocol connection ends
+// with that docs/protocol.md lists (what herald sends, and 1000/1001 from
+// clients), with 1005 (a client's close frame without a code) and 1006
+// (the connection dropped without one). Each keeps its own label; any
+// other code is one a client chose, and counts as otherLabel, so clients
+// cannot grow the metric without bound.
+var closeCodeLabels = func() map[int]string {
+	m := map[int]string{}
+	for _, code := range []int{1000, 1001, 1002, 1005, 1006, 1007, 1008, 1009, 1011, CloseTryAgainLater,
+		CloseUnauthorized, CloseDisconnected, CloseConnectTimeout, CloseRefused, CloseTokenExpired} {
+		m[code] = strconv.Itoa(code)
+	}
+	return m
+}()
+
+// socketIOReasons are the Socket.IO disconnect reasons (the reference's);
+// anything else counts as otherLabel.
+var socketIOReasons = map[string]bool{
+	"transport close": true, "transport error": true, "ping timeout": true, "parse error": true,
+	"forced close": true, "forced server close": true, "server shutting down": true,
+	"server namespace disconnect": true, "client namespace disconnect": true,
+}
+
+// Disconnected counts a herald-protocol connection that ended with code.
+func (m *Metrics) Disconnected(code int) {
+	label, ok := closeCodeLabels[code]
+	if !ok {
+		label = otherLabel
+	}
+	m.Disconnects.WithLabelValues(label).Inc()
+}
+
+// SocketIODisconnected counts a Socket.IO socket disconnected for reason.
+func (m *Metrics) SocketIODisconnected(reason string) {
+	if !socketIOReasons[reason] {
+		reason = otherLabel
+	}
+	m.SocketIODisconnects.WithLabelValues(reason).Inc()
 }
 
 // Collectors lists every counter, for registering.

@@ -113,6 +113,9 @@ func (c *Core) checkPublisher(ctx context.Context, cl *Client, pub *record.Publi
 // Push sends an event to every connection of user on this node and
 // returns how many it reached. Back-pressure applies as to Publish.
 func (c *Core) Push(ctx context.Context, push *record.Push, b Backoff) (int, error) {
+	if c.closing.Load() {
+		return 0, refuse(503, ErrShuttingDown, "%v", ErrShuttingDown)
+	}
 	switch {
 	case push.User == "":
 		return 0, badRequest(fmt.Errorf("%w: push needs a user", ErrBadPush))

@@ -1,7 +1,6 @@
 package heraldws
 
 import (
-	"strconv"
 	"sync"
 	"time"
 
@@ -79,7 +78,7 @@ func (s *Session) closed(code int, reason string) {
 	}
 	c := s.srv.core
 	c.Release()
-	c.Metrics().Disconnects.WithLabelValues(strconv.Itoa(code)).Inc()
+	c.Metrics().Disconnected(code)
 	c.Close(&s.client, code, reason)
 }
 

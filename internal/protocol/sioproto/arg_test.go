@@ -10,7 +10,7 @@ import (
 // decodeOne decodes a single packet from frames or fails the test.
 func decodeOne(t *testing.T, frames ...frame) Packet {
 	t.Helper()
-	got, err := feed(NewDecoder(0), frames...)
+	got, err := feed(NewDecoder(Limits{}), frames...)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("decode: %v, %d packets", err, len(got))
 	}

@@ -152,7 +152,7 @@ func TestArgsRoundTripThroughDecoder(t *testing.T) {
 	for _, b := range atts {
 		frames = append(frames, bin(b...))
 	}
-	got, err := feed(NewDecoder(0), frames...)
+	got, err := feed(NewDecoder(Limits{}), frames...)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("decode: %v, %d packets", err, len(got))
 	}

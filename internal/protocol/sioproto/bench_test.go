@@ -40,7 +40,7 @@ func BenchmarkEncodeEventArgs(b *testing.B) {
 
 func BenchmarkDecodeEvent(b *testing.B) {
 	frame := []byte(`2/chat,12["message",{"room":"general","text":"hello there","ts":1700000000000}]`)
-	d := NewDecoder(0)
+	d := NewDecoder(Limits{})
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -53,7 +53,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 func BenchmarkDecodeBinaryEvent(b *testing.B) {
 	frame := []byte(`51-["upload",{"name":"f"},{"_placeholder":true,"num":0}]`)
 	blob := make([]byte, 1024)
-	d := NewDecoder(0)
+	d := NewDecoder(Limits{})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := d.AddText(frame); err != nil {

@@ -2,11 +2,21 @@ package sioproto
 
 import "math"
 
-// DefaultMaxAttachments is the attachment cap used when none is given. The
-// reference has no cap, but every announced attachment is a frame the
-// server must buffer (up to maxPayload bytes each) before the packet is
-// complete, so an unbounded count is a memory amplification vector.
-const DefaultMaxAttachments = 10
+// DefaultMaxAttachments is the attachment cap used when none is given:
+// generous, since the reference has none, but a bound all the same on
+// the attachments a peer may keep the decoder collecting.
+const DefaultMaxAttachments = 1000
+
+// Limits bound what one binary packet may make a decoder buffer before
+// the packet is complete.
+type Limits struct {
+	// MaxAttachments caps the attachments a packet may announce; <= 0
+	// means DefaultMaxAttachments.
+	MaxAttachments int
+	// MaxAttachmentBytes caps the bytes of a packet's attachments
+	// together; <= 0 means no cap beyond each frame's own.
+	MaxAttachmentBytes int
+}
 
 // Decoder reassembles Socket.IO packets from the Engine.IO message frames
 // of one connection, fed in arrival order. It is not safe for concurrent
@@ -20,21 +30,26 @@ const DefaultMaxAttachments = 10
 // but the peer has broken the protocol and the reference closes the
 // connection at this point.
 //
-// The zero value is ready to use with DefaultMaxAttachments.
+// The zero value is ready to use with DefaultMaxAttachments and no byte
+// cap.
 type Decoder struct {
-	// maxAttachments and want are 32 bits: a server holds a decoder per
-	// connection, and n is at most maxAttachments.
-	maxAttachments int32
-	want           int32   // attachments still expected by pending
-	pending        *Packet // binary packet waiting for attachments; nil when none, so an idle decoder is small
-	lastNS         string  // last namespace seen, see intern
+	// The limits are 32 bits: a server holds a decoder per connection.
+	maxAttachments, maxBytes int32
+	pending                  *pendingPacket // nil when none, so an idle decoder is small
+	lastNS                   string         // last namespace seen, see intern
 }
 
-// NewDecoder returns a decoder that refuses binary packets announcing more
-// than maxAttachments attachments; maxAttachments <= 0 selects
-// DefaultMaxAttachments.
-func NewDecoder(maxAttachments int) *Decoder {
-	return &Decoder{maxAttachments: int32(min(maxAttachments, math.MaxInt32))}
+// pendingPacket is a binary packet waiting for its attachments.
+type pendingPacket struct {
+	Packet
+	want int // attachments still expected
+	room int // bytes they may still take; negative when uncapped
+}
+
+// NewDecoder returns a decoder that refuses binary packets over limits.
+func NewDecoder(limits Limits) *Decoder {
+	clamp := func(n int) int32 { return int32(min(max(n, 0), math.MaxInt32)) }
+	return &Decoder{maxAttachments: clamp(limits.MaxAttachments), maxBytes: clamp(limits.MaxAttachmentBytes)}
 }
 
 // Add feeds one frame; binary tells whether it was a binary message. It is
@@ -50,7 +65,7 @@ func (d *Decoder) Add(frame []byte, binary bool) (p Packet, done bool, err error
 // is false, with no error, when p is a binary packet now waiting for its
 // attachments.
 func (d *Decoder) AddText(frame []byte) (p Packet, done bool, err error) {
-	if d.want > 0 {
+	if d.pending != nil {
 		d.Reset()
 		return Packet{}, false, ErrUnexpectedText
 	}
@@ -70,37 +85,45 @@ func (d *Decoder) AddText(frame []byte) (p Packet, done bool, err error) {
 	if n == 0 {
 		return p, true, nil
 	}
-	p.Attachments = make([][]byte, 0, n)
-	pending := p // not &p: p is the named result the return below resets
-	d.pending, d.want = &pending, int32(n)
+	// A few slots up front; a long list grows as its frames arrive.
+	p.Attachments = make([][]byte, 0, min(n, 16))
+	room := -1
+	if d.maxBytes > 0 {
+		room = int(d.maxBytes)
+	}
+	d.pending = &pendingPacket{Packet: p, want: n, room: room}
 	return Packet{}, false, nil
 }
 
 // AddBinary feeds a binary frame, which must be the next attachment of the
 // pending binary packet. done is true once the last attachment arrived.
 func (d *Decoder) AddBinary(frame []byte) (p Packet, done bool, err error) {
-	if d.want == 0 {
+	pp := d.pending
+	if pp == nil {
 		return Packet{}, false, ErrUnexpectedBinary
+	}
+	if pp.room >= 0 {
+		if len(frame) > pp.room {
+			d.Reset()
+			return Packet{}, false, ErrAttachmentsTooLarge
+		}
+		pp.room -= len(frame)
 	}
 	if frame == nil {
 		// Keep attachments non-nil so Arg.Binary != nil identifies them.
 		frame = []byte{}
 	}
-	d.pending.Attachments = append(d.pending.Attachments, frame)
-	d.want--
-	if d.want > 0 {
+	pp.Attachments = append(pp.Attachments, frame)
+	pp.want--
+	if pp.want > 0 {
 		return Packet{}, false, nil
 	}
-	p = *d.pending
 	d.pending = nil
-	return p, true, nil
+	return pp.Packet, true, nil
 }
 
 // Pending reports whether a binary packet is waiting for attachments.
-func (d *Decoder) Pending() bool { return d.want > 0 }
+func (d *Decoder) Pending() bool { return d.pending != nil }
 
 // Reset drops any partially received binary packet.
-func (d *Decoder) Reset() {
-	d.pending = nil
-	d.want = 0
-}
+func (d *Decoder) Reset() { d.pending = nil }

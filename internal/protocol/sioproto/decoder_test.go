@@ -2,6 +2,7 @@ package sioproto
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ func TestDecodeEncodeCases(t *testing.T) {
 			for _, a := range tt.p.Attachments {
 				frames = append(frames, bin(a...))
 			}
-			got, err := feed(NewDecoder(0), frames...)
+			got, err := feed(NewDecoder(Limits{}), frames...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +59,7 @@ func TestDecodeLenient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := feed(NewDecoder(0), txt(tt.text))
+			got, err := feed(NewDecoder(Limits{}), txt(tt.text))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,7 +139,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"attachments only", []frame{txt(`51`)}, ErrBadAttachments},
 		{"type only binary", []frame{txt(`5`)}, ErrBadAttachments},
 		{"woooot", []frame{txt(`5woooot`)}, ErrBadAttachments},
-		{"attachments too many", []frame{txt(`511-["a"]`)}, ErrTooManyAttachments},
+		{"attachments too many", []frame{txt(`51001-["a"]`)}, ErrTooManyAttachments},
 		{"attachments overflow", []frame{txt(`5` + strings.Repeat("9", 30) + `-["a"]`)}, ErrTooManyAttachments},
 
 		{"placeholder num out of range", []frame{txt(`51-["a",{"_placeholder":true,"num":1}]`)}, ErrBadPlaceholder},
@@ -160,7 +161,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := feed(NewDecoder(0), tt.frames...)
+			_, err := feed(NewDecoder(Limits{}), tt.frames...)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
@@ -169,7 +170,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestDecoderBinarySequence(t *testing.T) {
-	d := NewDecoder(0)
+	d := NewDecoder(Limits{})
 	p, done, err := d.AddText([]byte(`52-/admin,3["up",{"_placeholder":true,"num":1},{"x":{"_placeholder":true,"num":0}}]`))
 	if err != nil || done || !d.Pending() {
 		t.Fatalf("first frame: done=%v pending=%v err=%v", done, d.Pending(), err)
@@ -194,7 +195,7 @@ func TestDecoderBinarySequence(t *testing.T) {
 }
 
 func TestDecoderRecoversAfterError(t *testing.T) {
-	d := NewDecoder(0)
+	d := NewDecoder(Limits{})
 	if _, err := feed(d, txt(`51-["a",{"_placeholder":true,"num":0}]`), txt(`2["x"]`)); !errors.Is(err, ErrUnexpectedText) {
 		t.Fatalf("err = %v", err)
 	}
@@ -211,38 +212,65 @@ func TestDecoderRecoversAfterError(t *testing.T) {
 	}
 }
 
-func TestDecoderMaxAttachments(t *testing.T) {
-	ph := func(n int) string {
-		var b strings.Builder
-		b.WriteString(`["a"`)
-		for i := range n {
-			b.WriteString(`,{"_placeholder":true,"num":`)
-			b.WriteString(string(rune('0' + i%10)))
-			b.WriteString(`}`)
-		}
-		b.WriteString(`]`)
-		return b.String()
+// placeholders returns an event's arguments referring to n attachments.
+func placeholders(n int) string {
+	var b strings.Builder
+	b.WriteString(`["a"`)
+	for i := range n {
+		fmt.Fprintf(&b, `,{"_placeholder":true,"num":%d}`, i)
 	}
-	d := NewDecoder(2)
-	if _, _, err := d.AddText([]byte(`52-` + ph(2))); err != nil {
+	b.WriteString(`]`)
+	return b.String()
+}
+
+func TestDecoderMaxAttachments(t *testing.T) {
+	announce := func(d *Decoder, n int) error {
+		d.Reset()
+		_, _, err := d.AddText(fmt.Appendf(nil, "5%d-%s", n, placeholders(n)))
+		return err
+	}
+	d := NewDecoder(Limits{MaxAttachments: 2})
+	if err := announce(d, 2); err != nil {
 		t.Errorf("2 attachments with cap 2: %v", err)
 	}
-	d.Reset()
-	if _, _, err := d.AddText([]byte(`53-` + ph(3))); !errors.Is(err, ErrTooManyAttachments) {
+	if err := announce(d, 3); !errors.Is(err, ErrTooManyAttachments) {
 		t.Errorf("3 attachments with cap 2: %v", err)
 	}
 	var zero Decoder
-	if _, _, err := zero.AddText([]byte(`510-` + ph(10))); err != nil {
+	if err := announce(&zero, DefaultMaxAttachments); err != nil {
 		t.Errorf("zero Decoder should allow DefaultMaxAttachments: %v", err)
 	}
-	zero.Reset()
-	if _, _, err := zero.AddText([]byte(`511-` + ph(10))); !errors.Is(err, ErrTooManyAttachments) {
+	if err := announce(&zero, DefaultMaxAttachments+1); !errors.Is(err, ErrTooManyAttachments) {
 		t.Errorf("zero Decoder over default: %v", err)
 	}
 }
 
+func TestDecoderMaxAttachmentBytes(t *testing.T) {
+	send := func(sizes ...int) ([]Packet, error) {
+		frames := []frame{txt(fmt.Sprintf("5%d-%s", len(sizes), placeholders(len(sizes))))}
+		for _, n := range sizes {
+			frames = append(frames, frame{data: make([]byte, n), binary: true})
+		}
+		return feed(NewDecoder(Limits{MaxAttachmentBytes: 10}), frames...)
+	}
+	if got, err := send(4, 6); err != nil || len(got) != 1 || len(got[0].Attachments) != 2 {
+		t.Errorf("10 bytes of attachments with a cap of 10: %v (%d packets)", err, len(got))
+	}
+	if _, err := send(4, 7); !errors.Is(err, ErrAttachmentsTooLarge) {
+		t.Errorf("11 bytes of attachments with a cap of 10: %v", err)
+	}
+	if _, err := send(11); !errors.Is(err, ErrAttachmentsTooLarge) {
+		t.Errorf("one 11-byte attachment with a cap of 10: %v", err)
+	}
+	// Without a cap, only each frame's own bound applies.
+	frames := []frame{txt(`51-` + placeholders(1)), {data: make([]byte, 1<<20), binary: true}}
+	if got, err := feed(NewDecoder(Limits{}), frames...); err != nil || len(got) != 1 {
+		t.Errorf("uncapped decoder: %v", err)
+	}
+}
+
 func TestDecoderNamespaceInterning(t *testing.T) {
-	d := NewDecoder(0)
+	d := NewDecoder(Limits{})
 	a, _, _ := d.AddText([]byte(`2/chat,["a"]`))
 	b, _, _ := d.AddText([]byte(`2/chat,["b"]`))
 	if a.Namespace != "/chat" || b.Namespace != "/chat" {
@@ -259,7 +287,7 @@ func TestDecoderNamespaceInterning(t *testing.T) {
 
 // The reference parser accepts a number as the event name.
 func TestNumericEventName(t *testing.T) {
-	d := NewDecoder(DefaultMaxAttachments)
+	d := NewDecoder(Limits{})
 	p, done, err := d.Add([]byte(`2[1,"x"]`), false)
 	if err != nil || !done {
 		t.Fatal(err)

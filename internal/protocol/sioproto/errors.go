@@ -17,6 +17,9 @@ var (
 	// ErrTooManyAttachments reports a binary packet announcing more
 	// attachments than the decoder is configured to buffer.
 	ErrTooManyAttachments = errors.New("socketio: too many attachments")
+	// ErrAttachmentsTooLarge reports a binary packet whose attachments
+	// add up to more bytes than the decoder is configured to buffer.
+	ErrAttachmentsTooLarge = errors.New("socketio: attachments too large")
 	// ErrBadNamespace reports a namespace not terminated by a comma although
 	// a payload follows it, or (when encoding) a namespace that does not
 	// start with "/" or contains a comma.

@@ -35,7 +35,7 @@ func TestAppendEvent(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 			// Whatever we emit, our decoder must accept.
-			if _, err := feed(NewDecoder(0), txt(string(got))); err != nil {
+			if _, err := feed(NewDecoder(Limits{}), txt(string(got))); err != nil {
 				t.Errorf("decoder rejects our own frame %s: %v", got, err)
 			}
 		})

@@ -8,7 +8,7 @@ import (
 
 // decodeErrors are the only errors the decoder may return.
 var decodeErrors = []error{
-	ErrUnknownType, ErrBadAttachments, ErrTooManyAttachments, ErrBadNamespace, ErrBadID,
+	ErrUnknownType, ErrBadAttachments, ErrTooManyAttachments, ErrAttachmentsTooLarge, ErrBadNamespace, ErrBadID,
 	ErrInvalidJSON, ErrInvalidPayload, ErrReservedEvent, ErrBadPlaceholder,
 	ErrUnexpectedBinary, ErrUnexpectedText,
 }
@@ -63,7 +63,7 @@ func FuzzDecoder(f *testing.F) {
 		f.Add(joinFuzzFrames(s...))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		d := NewDecoder(4)
+		d := NewDecoder(Limits{MaxAttachments: 4, MaxAttachmentBytes: 64})
 		for _, fr := range splitFuzzFrames(in) {
 			p, done, err := d.Add(fr.data, fr.binary)
 			if err != nil {
@@ -95,7 +95,7 @@ func checkRoundTrip(t *testing.T, p Packet) {
 	for _, a := range atts {
 		frames = append(frames, frame{data: a, binary: true})
 	}
-	got, err := feed(NewDecoder(4), frames...)
+	got, err := feed(NewDecoder(Limits{MaxAttachments: 4}), frames...)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("re-decoding %q: %v (%d packets)", text, err, len(got))
 	}
