@@ -33,8 +33,9 @@ Every --interval it samples the server's RSS, open files and threads
 (/proc), goroutines (go_goroutines in /metrics, when exported) and
 connections (/api/info), and the messages owed and missing so far. The
 summary gives RSS growth after --warmup (median of the first three samples
-after it against the last three), the min and max of goroutines and open
-files after it, and the total loss. The exit status is 1 when anything was
+after it against the last three; the warm-up has to outlast the server's
+climb to its steady state, which includes socketio.recovery_window), the
+min and max of goroutines and open files after it, and the total loss. The exit status is 1 when anything was
 lost, duplicated or refused, a connection failed or was closed by the
 server, or RSS grew more than --max-rss-growth percent.
 

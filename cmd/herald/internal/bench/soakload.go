@@ -17,16 +17,15 @@ import (
 // seq i/channels+1 of channel i%channels, pushes likewise over the users),
 // and keeps the accepted ones for the workers' tables.
 type soakLoad struct {
-	httpURL, apiKey  string
-	rate, pushRate   float64 // per second
-	channels, users  int
-	size, conc       int
-	client           *http.Client
-	mu               sync.Mutex
-	pending          []soakEntry // accepted, not yet handed to the workers
-	stats            soakLoadStats
-	maxLag           time.Duration
-	firstSend, ended time.Time
+	httpURL, apiKey string
+	rate, pushRate  float64 // per second
+	channels, users int
+	size, conc      int
+	client          *http.Client
+	mu              sync.Mutex
+	pending         []soakEntry // accepted, not yet handed to the workers
+	stats           soakLoadStats
+	maxLag          time.Duration
 }
 
 // soakEntry is one accepted message.
@@ -85,7 +84,6 @@ func (l *soakLoad) run(ctx context.Context) {
 	l.mu.Lock()
 	l.stats.RTT = summarize(rtt)
 	l.stats.MaxLagMs = ms(l.maxLag)
-	l.ended = time.Now()
 	l.mu.Unlock()
 }
 
@@ -96,9 +94,6 @@ func (l *soakLoad) pace(ctx context.Context, jobs chan<- soakJob) {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	start := time.Now()
-	l.mu.Lock()
-	l.firstSend = start
-	l.mu.Unlock()
 	var pubs, pushes int64
 	for {
 		tick := time.Now()
