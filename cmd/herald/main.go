@@ -2,7 +2,7 @@
 //
 //	herald serve        run a server (dev mode without a config file)
 //	herald client URL   connect and print what arrives; stdin lines are published
-//	herald bench        measure idle memory and fan-out
+//	herald bench        measure idle memory, fan-out and a long soak
 //	herald gentoken     print a connection token
 //	herald genconfig    print a commented default config
 //	herald checkconfig  validate a config file
@@ -22,7 +22,7 @@ const usage = `herald — a real-time messaging server
 Usage:
   herald serve [--config FILE] [--addr :8080] [--api-key K] [--token-secret S] [--allow-anonymous]
   herald client ws://HOST/ws [--token T] [--sub CHANNEL]... [--pub CHANNEL]
-  herald bench idle|fanout|socketio [flags]     (herald bench -h for details)
+  herald bench idle|fanout|socketio|soak [flags] (herald bench -h for details)
   herald gentoken --user U [--ttl 1h] [--channels a,b] [--secret S | --config FILE]
   herald genconfig
   herald checkconfig --config FILE

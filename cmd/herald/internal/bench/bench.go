@@ -8,6 +8,9 @@
 //	socketio idle|fanout
 //	        the same with Socket.IO v4 clients, against herald and/or the
 //	        Node reference server (npm socket.io), compared side by side
+//	soak    hold many connections for a long time with churn, publishes
+//	        and pushes; report the server's memory, goroutines and open
+//	        files over time and every delivery lost
 //
 // Without --url a scenario starts its own server (this executable's
 // `serve`, with a config of its own on a free loopback port) and stops it
@@ -49,6 +52,7 @@ Usage:
   herald bench fanout [--subs 10000] [--rate 50] [--duration 20s] [--size 64] [--procs 3] [--json]
   herald bench socketio idle   [--target herald|node|both] [--conns 15000] ...
   herald bench socketio fanout [--target herald|node|both] [--subs 10000] [--rates 25,50,100] ...
+  herald bench soak   [--conns 15000] [--duration 30m] [--churn 5] [--rate 200] [--push-rate 50] ...
 
 Without --url the bench starts its own server (this binary's serve, on a
 free 127.0.0.1 port) and stops it at the end. With --url ws://127.0.0.1:PORT/ws
@@ -59,7 +63,8 @@ Connections are held by worker processes (--procs), each with its own
 source address 127.0.0.2, 127.0.0.3, ... Run "herald bench idle -h" or
 "herald bench fanout -h" for every flag. "herald bench socketio" runs the
 same scenarios with Socket.IO v4 clients against herald and the Node
-reference server (bench/nodesio): "herald bench socketio -h".
+reference server (bench/nodesio): "herald bench socketio -h". "herald bench
+soak -h" describes the soak.
 `
 
 // Env is what Main runs with.
@@ -75,7 +80,7 @@ type Env struct {
 func Main(args []string, env Env) error {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, Usage)
-		return usagef("bench needs a scenario: idle, fanout or socketio")
+		return usagef("bench needs a scenario: idle, fanout, socketio or soak")
 	}
 	if env.Executable == "" {
 		exe, err := os.Executable()
@@ -91,14 +96,18 @@ func Main(args []string, env Env) error {
 		return runScenario(env, func(ctx context.Context) error { return runFanout(ctx, rest, env) })
 	case "socketio":
 		return runScenario(env, func(ctx context.Context) error { return runSocketIO(ctx, rest, env) })
+	case "soak":
+		return runScenario(env, func(ctx context.Context) error { return runSoak(ctx, rest, env) })
 	case "worker":
 		return runWorker(rest, env.Stdin, env.Stdout, env.Stderr)
+	case "soak-worker":
+		return runSoakWorker(rest, env.Stdin, env.Stdout, env.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(env.Stdout, Usage)
 		return flag.ErrHelp
 	default:
 		fmt.Fprint(env.Stderr, Usage)
-		return usagef("unknown bench scenario %q: use idle, fanout or socketio", cmd)
+		return usagef("unknown bench scenario %q: use idle, fanout, socketio or soak", cmd)
 	}
 }
 

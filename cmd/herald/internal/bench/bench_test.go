@@ -18,7 +18,10 @@ func TestScenarioUsage(t *testing.T) {
 		{"socketio", "nosuch"}, {"socketio", "idle", "--target", "deno"}, {"socketio", "fanout", "--rates", "10,x"},
 		{"socketio", "fanout", "--rates", "10,-1"}, {"socketio", "fanout", "--max-p99", "0s"}, {"socketio", "idle", "extra"},
 		{"socketio", "idle", "--target", "both", "--url", "ws://127.0.0.1:1/"}, {"socketio", "fanout", "--event", ""},
-		{"socketio", "idle", "--node-dir", "/nonexistent", "--target", "node"}} {
+		{"socketio", "idle", "--node-dir", "/nonexistent", "--target", "node"},
+		{"soak", "--conns", "0"}, {"soak", "--duration", "10s", "--interval", "5s"}, {"soak", "--url", "ws://127.0.0.1:1/ws"},
+		{"soak", "--token-secret", "s"}, {"soak", "--sio", "101"}, {"soak", "--rate", "0", "--push-rate", "0"},
+		{"soak", "--churn", "-1"}, {"soak", "--channels", "0"}, {"soak", "extra"}} {
 		err := Main(args, env)
 		var ue *UsageError
 		if !errors.As(err, &ue) {

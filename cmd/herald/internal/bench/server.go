@@ -27,11 +27,14 @@ type target struct {
 	wsURL   string // ws://127.0.0.1:PORT/ws
 	httpURL string // http://127.0.0.1:PORT
 	apiKey  string
-	pid     int // 0: unknown, no memory or CPU figures
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	logPath string
-	dir     string
+	// tokenSecret signs connection tokens (HS256) for the server; empty
+	// when not known (a --url server the bench was not told it of).
+	tokenSecret string
+	pid         int // 0: unknown, no memory or CPU figures
+	cmd         *exec.Cmd
+	exited      chan struct{}
+	logPath     string
+	dir         string
 }
 
 func randomHex(n int) string {
@@ -56,7 +59,7 @@ func freePort() (int, error) {
 // clients may subscribe to channels without a namespace ("bench"), only
 // the API may publish, and the node takes far more connections than the
 // bench opens.
-func serverConfig(port int, apiKey string) string {
+func serverConfig(port int, apiKey, tokenSecret string) string {
 	return fmt.Sprintf(`# written by herald bench
 addr: "127.0.0.1:%d"
 api_key: %q
@@ -72,7 +75,7 @@ default_channel:
   presence: false
   join_leave: false
   history_size: 0
-`, port, apiKey, randomHex(32))
+`, port, apiKey, tokenSecret)
 }
 
 // startServer runs `exe serve` with a config of its own and waits until
@@ -91,7 +94,7 @@ func startServerConfig(ctx context.Context, exe string, extraEnv []string, extra
 	defer logf.Close() // the child has its own copy
 	t.wsURL = fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
 	cfg := filepath.Join(t.dir, "herald.yaml")
-	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey)+extraYAML), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey, t.tokenSecret)+extraYAML), 0o600); err != nil {
 		os.RemoveAll(t.dir)
 		return nil, err
 	}
@@ -112,7 +115,7 @@ func newChildTarget(prefix string) (t *target, port int, logf *os.File, err erro
 		return nil, 0, nil, err
 	}
 	if port, err = freePort(); err == nil {
-		t = &target{httpURL: fmt.Sprintf("http://127.0.0.1:%d", port), apiKey: "bench-" + randomHex(16), dir: dir,
+		t = &target{httpURL: fmt.Sprintf("http://127.0.0.1:%d", port), apiKey: "bench-" + randomHex(16), tokenSecret: randomHex(32), dir: dir,
 			logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
 		logf, err = os.Create(t.logPath)
 	}

@@ -20,11 +20,18 @@ import (
 // type, and its stdin.
 func runWorkerInProcess(t *testing.T, ctx context.Context, args ...string) (next func(string) workerMsg, stdin io.WriteCloser, done chan error) {
 	t.Helper()
+	return runInProcess(t, ctx, runWorker, args...)
+}
+
+// runInProcess is runWorkerInProcess for any kind of worker.
+func runInProcess(t *testing.T, ctx context.Context, worker func([]string, io.Reader, io.Writer, io.Writer) error,
+	args ...string) (next func(string) workerMsg, stdin io.WriteCloser, done chan error) {
+	t.Helper()
 	stdinR, stdinW := io.Pipe()
 	stdoutR, stdoutW := io.Pipe()
 	done = make(chan error, 1)
 	go func() {
-		err := runWorker(args, stdinR, stdoutW, io.Discard)
+		err := worker(args, stdinR, stdoutW, io.Discard)
 		stdoutW.Close()
 		done <- err
 	}()

@@ -33,26 +33,8 @@ const sioJoinEvent = "herald:join"
 // other message (pings, acks, other events, other namespaces, events of
 // another shape). It does not allocate.
 func ParseSIOEvent(msg []byte, event string) (seq, sent int64, ok bool) {
-	if len(msg) < 4 || msg[0] != '4' || msg[1] != '2' {
-		return 0, 0, false
-	}
-	b := msg[2:]
-	for len(b) > 0 && b[0] >= '0' && b[0] <= '9' { // an ack id, if the server asks for one
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] != '[' { // a namespace ("/x,") or an attachment count ("1-") lands here too
-		return 0, 0, false
-	}
-	b = skipSpace(b[1:])
-	if len(b) < len(event)+2 || b[0] != '"' || string(b[1:1+len(event)]) != event || b[1+len(event)] != '"' {
-		return 0, 0, false
-	}
-	b = skipSpace(b[len(event)+2:])
-	if len(b) == 0 || b[0] != ',' {
-		return 0, 0, false
-	}
-	b = skipSpace(b[1:])
-	if len(b) == 0 || b[0] != '{' {
+	b, ok := sioEventData(msg, event)
+	if !ok {
 		return 0, 0, false
 	}
 	if seq, ok = intAfter(b, keySeq); !ok {
@@ -62,6 +44,35 @@ func ParseSIOEvent(msg []byte, event string) (seq, sent int64, ok bool) {
 		return 0, 0, false
 	}
 	return seq, sent, true
+}
+
+// sioEventData returns the rest of msg from the first argument of a
+// Socket.IO EVENT named event on namespace "/", when that argument is an
+// object; ok is false for any other message.
+func sioEventData(msg []byte, event string) (data []byte, ok bool) {
+	if len(msg) < 4 || msg[0] != '4' || msg[1] != '2' {
+		return nil, false
+	}
+	b := msg[2:]
+	for len(b) > 0 && b[0] >= '0' && b[0] <= '9' { // an ack id, if the server asks for one
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] != '[' { // a namespace ("/x,") or an attachment count ("1-") lands here too
+		return nil, false
+	}
+	b = skipSpace(b[1:])
+	if len(b) < len(event)+2 || b[0] != '"' || string(b[1:1+len(event)]) != event || b[1+len(event)] != '"' {
+		return nil, false
+	}
+	b = skipSpace(b[len(event)+2:])
+	if len(b) == 0 || b[0] != ',' {
+		return nil, false
+	}
+	b = skipSpace(b[1:])
+	if len(b) == 0 || b[0] != '{' {
+		return nil, false
+	}
+	return b, true
 }
 
 func skipSpace(b []byte) []byte {

@@ -38,6 +38,7 @@ type workerMsg struct {
 	FirstError string        `json:"first_error,omitempty"`
 	DialMillis int64         `json:"dial_ms,omitempty"`
 	Result     *workerResult `json:"result,omitempty"`
+	Soak       *soakAccount  `json:"soak,omitempty"` // a soak worker's account (soakworker.go)
 }
 
 // workerResult is what a worker saw of the publications up to MAXSEQ.

@@ -66,6 +66,21 @@ type workerOpts struct {
 
 // startWorkers spawns one worker per share of the connections.
 func startWorkers(exe string, o workerOpts, shares []int) (*workerSet, error) {
+	return spawnWorkers(shares, o.gomaxprocs, func(i, n int) *exec.Cmd {
+		cmd := exec.Command(exe, "bench", "worker", "--url", o.wsURL, "--conns", strconv.Itoa(n),
+			"--local-ip", localIP(i), "--channel", o.channel, "--dial-concurrency", strconv.Itoa(o.dialConc),
+			"--read-buffer", strconv.Itoa(o.readBuf), "--deadline", o.deadline.String())
+		if o.proto != "" {
+			cmd.Args = append(cmd.Args, "--proto", o.proto, "--event", o.event)
+		}
+		return cmd
+	})
+}
+
+// spawnWorkers starts the command command(i, n) gives for every share i
+// of n connections (none for an empty share), with GOMAXPROCS set when
+// gomaxprocs > 0.
+func spawnWorkers(shares []int, gomaxprocs int, command func(i, n int) *exec.Cmd) (*workerSet, error) {
 	ws := &workerSet{}
 	for i, n := range shares {
 		if n == 0 {
@@ -73,15 +88,10 @@ func startWorkers(exe string, o workerOpts, shares []int) (*workerSet, error) {
 		}
 		p := &workerProc{id: i, localIP: localIP(i), conns: n, exited: make(chan struct{}),
 			ready: make(chan struct{}), result: make(chan workerMsg, 1)}
-		p.cmd = exec.Command(exe, "bench", "worker", "--url", o.wsURL, "--conns", strconv.Itoa(n),
-			"--local-ip", p.localIP, "--channel", o.channel, "--dial-concurrency", strconv.Itoa(o.dialConc),
-			"--read-buffer", strconv.Itoa(o.readBuf), "--deadline", o.deadline.String())
-		if o.proto != "" {
-			p.cmd.Args = append(p.cmd.Args, "--proto", o.proto, "--event", o.event)
-		}
-		p.cmd.Env = os.Environ()
-		if o.gomaxprocs > 0 {
-			p.cmd.Env = append(p.cmd.Env, "GOMAXPROCS="+strconv.Itoa(o.gomaxprocs))
+		p.cmd = command(i, n)
+		p.cmd.Env = append(os.Environ(), p.cmd.Env...)
+		if gomaxprocs > 0 {
+			p.cmd.Env = append(p.cmd.Env, "GOMAXPROCS="+strconv.Itoa(gomaxprocs))
 		}
 		setChildAttrs(p.cmd)
 		stdin, err := p.cmd.StdinPipe()
@@ -223,20 +233,42 @@ func (ws *workerSet) waitReady(ctx context.Context, limit time.Duration, srv *ta
 
 // report asks every worker for its results up to maxSeq.
 func (ws *workerSet) report(ctx context.Context, maxSeq int64) ([]workerResult, error) {
-	for _, p := range ws.procs {
-		if _, err := fmt.Fprintf(p.stdin, "report %d\n", maxSeq); err != nil {
-			return nil, fmt.Errorf("worker %d: %w", p.id, err)
+	msgs, err := ws.ask(ctx, fmt.Sprintf("report %d", maxSeq))
+	if err != nil {
+		return nil, err
+	}
+	var out []workerResult
+	for _, m := range msgs {
+		if m.Result != nil {
+			out = append(out, *m.Result)
 		}
+	}
+	return out, nil
+}
+
+// broadcast writes one command line to every worker.
+func (ws *workerSet) broadcast(line string) error {
+	for _, p := range ws.procs {
+		if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+			return fmt.Errorf("worker %d: %w", p.id, err)
+		}
+	}
+	return nil
+}
+
+// ask writes a command to every worker and waits (at most a minute) for
+// the result line each answers it with.
+func (ws *workerSet) ask(ctx context.Context, line string) ([]workerMsg, error) {
+	if err := ws.broadcast(line); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var out []workerResult
+	var out []workerMsg
 	for _, p := range ws.procs {
 		select {
 		case m := <-p.result:
-			if m.Result != nil {
-				out = append(out, *m.Result)
-			}
+			out = append(out, m)
 		case <-p.exited:
 			return nil, fmt.Errorf("%s", p.describeExit())
 		case <-ctx.Done():
