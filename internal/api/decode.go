@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 )
 
@@ -21,7 +22,7 @@ func (s *server) decode(r *http.Request, v any) *Error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if errors.As(err, &tooBig) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return decodeError(err, s.cfg.MaxBody)
 		}
 		return &Error{http.StatusBadRequest, "request body has data after the JSON object"}
@@ -34,6 +35,8 @@ func decodeError(err error, limit int64) *Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &Error{http.StatusRequestTimeout, err.Error()}
 	case errors.As(err, &tooBig):
 		return &Error{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit)}
 	case errors.Is(err, io.EOF):

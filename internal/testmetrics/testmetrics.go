@@ -20,7 +20,9 @@ func Sample(t testing.TB, url, sample string) float64 {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	for _, line := range strings.Split(string(body), "\n") {
-		if name, value, ok := strings.Cut(line, " "); ok && name == sample {
+		// The value is after the last space: label values may hold spaces.
+		if i := strings.LastIndexByte(line, ' '); i > 0 && line[:i] == sample {
+			value := line[i+1:]
 			var v float64
 			fmt.Sscan(value, &v)
 			return v
