@@ -19,8 +19,8 @@ func TestPingTimeoutEndsTheSocket(t *testing.T) {
 		c.SocketIO.PingInterval = 100 * time.Millisecond
 		c.SocketIO.PingTimeout = 300 * time.Millisecond
 	}
-	started := func(t *testing.T) (*node, chan string) {
-		n := startNode(t, quick)
+	started := func(t *testing.T, mutate func(*herald.Config)) (*node, chan string) {
+		n := startNode(t, mutate)
 		reasons := make(chan string, 1)
 		n.SocketIO().OnDisconnect("/", func(_ *sio.Socket, reason string) { reasons <- reason })
 		return n, reasons
@@ -40,7 +40,7 @@ func TestPingTimeoutEndsTheSocket(t *testing.T) {
 		})
 	}
 	t.Run("websocket", func(t *testing.T) {
-		n, reasons := started(t)
+		n, reasons := started(t, quick)
 		url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
 		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 		if err != nil {
@@ -64,8 +64,40 @@ func TestPingTimeoutEndsTheSocket(t *testing.T) {
 		}
 		ended(t, n, reasons)
 	})
+	// The WebSocket heartbeat (heartbeat.*) runs under Socket.IO too; when
+	// it notices first (its default 25s + 10s is shorter than Engine.IO's
+	// 25s + 20s), the close is 1011 and the reason still "ping timeout".
+	t.Run("websocket, the WebSocket heartbeat first", func(t *testing.T) {
+		n, reasons := started(t, func(c *herald.Config) {
+			c.Heartbeat = herald.Heartbeat{Interval: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
+			c.SocketIO.PingInterval, c.SocketIO.PingTimeout = 10*time.Second, 10*time.Second
+		})
+		url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		ws.SetPingHandler(func(string) error { return nil }) // no pongs
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+			t.Fatal(err)
+		}
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				if !websocket.IsCloseError(err, websocket.CloseInternalServerErr) {
+					t.Fatalf("got %v, want close 1011", err)
+				}
+				break
+			}
+		}
+		ended(t, n, reasons)
+		if got := n.metric(t, `herald_heartbeat_timeouts_total{transport="socketio_websocket"}`); got != 1 {
+			t.Fatalf("heartbeat timeouts %v, want 1", got)
+		}
+	})
 	t.Run("polling", func(t *testing.T) {
-		n, reasons := started(t)
+		n, reasons := started(t, quick)
 		p := pollingSession(t, n)
 		p.post("40")
 		if got := p.get(); !strings.HasPrefix(got, "40") {

@@ -71,5 +71,9 @@ func (e *Engine) beat(now int64) {
 // condition") is the code the Python websockets library sends for a
 // keepalive timeout; clients reconnect after it.
 func (c *Conn) dropUnresponsive() {
-	c.startClose(CloseInternalError, "ping timeout", CloseInternalError, "ping timeout", nil)
+	c.startClose(CloseInternalError, PingTimeoutReason, CloseInternalError, PingTimeoutReason, nil)
 }
+
+// PingTimeoutReason is the reason of the close (code 1011) that ends a
+// connection whose peer did not answer a ping.
+const PingTimeoutReason = "ping timeout"
