@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/heraldhq/herald/internal/httpconn"
@@ -27,6 +28,7 @@ func (n *Node) Serve(ln net.Listener, h http.Handler) error {
 	if h == nil {
 		h = n.Handler()
 	}
+	n.warnIfTooFewFiles()
 	srv := n.httpServer(n.limitBody(h))
 	l := &onceCloseListener{Listener: ln}
 	if !n.servers.add(srv, l) {
@@ -42,6 +44,26 @@ func (n *Node) Serve(ln net.Listener, h http.Handler) error {
 		return http.ErrServerClosed
 	}
 	return err
+}
+
+// fileMargin is the open files a node needs besides its connections:
+// listeners, pollers, logs, what the application opens.
+const fileMargin = 100
+
+// warnIfTooFewFiles warns when the process may not open as many files as
+// the limits allow connections: a flood could then exhaust them before
+// the limits apply, and the node would stop answering even /healthz.
+func (n *Node) warnIfTooFewFiles() {
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return
+	}
+	need := uint64(n.cfg.Limits.MaxConnections + n.cfg.HTTP.MaxConnections + fileMargin)
+	if rl.Cur < need {
+		n.log.Warn("the open-files limit is below limits.max_connections + http.max_connections + 100: "+
+			"raise it (ulimit -n, LimitNOFILE=) or lower those limits (docs/operations.md)",
+			"open_files_limit", rl.Cur, "needed", need)
+	}
 }
 
 // httpServer is the http.Server Serve runs: net/http's own timeouts bound

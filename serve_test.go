@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -336,4 +339,48 @@ func readingBody(t *testing.T, s *testServer, target, header string) net.Conn {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// Serve warns when the open-files limit cannot hold what the limits
+// allow, and is quiet when it can.
+func TestServeWarnsOfTooFewOpenFiles(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur < 2*fileMargin {
+		t.Skip("no usable open-files limit")
+	}
+	for _, tc := range []struct {
+		conns int
+		warns bool
+	}{{int(rl.Cur), true}, {int(rl.Cur) / 4, false}} {
+		var logged strings.Builder
+		cfg := testConfig()
+		cfg.Limits.MaxConnections, cfg.HTTP.MaxConnections = tc.conns, tc.conns/4+1
+		n, err := New(cfg, WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- n.Serve(ln, nil) }()
+		n.Shutdown(context.Background())
+		<-served
+		if warned := strings.Contains(logged.String(), "open-files limit"); warned != tc.warns {
+			t.Errorf("limits %d+%d with %d open files: warned %v; log:\n%s", tc.conns, tc.conns/4+1, rl.Cur, warned, logged.String())
+		}
+	}
+}
+
+// syncWriter serializes writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
