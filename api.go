@@ -7,8 +7,11 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 )
 
-// APIHandler serves the HTTP server API at /api/ alone.
-func (n *Node) APIHandler() http.Handler {
+// APIHandler serves the HTTP server API at /api/ alone. A request body
+// must arrive within http.body_timeout.
+func (n *Node) APIHandler() http.Handler { return n.limitBody(n.apiHandler()) }
+
+func (n *Node) apiHandler() http.Handler {
 	if n.cfg.APIKey == "" {
 		n.log.Warn("api_key is not set: the server API refuses every request")
 	}

@@ -46,11 +46,18 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Heartbeat sets the server's WebSocket pings.
 	Heartbeat Heartbeat `yaml:"heartbeat"`
+	// HTTP bounds the plain HTTP connections of the server Node.Serve runs.
+	HTTP HTTP `yaml:"http"`
 	// ConnectTimeout is how long a connection may stay unauthenticated
 	// when anonymous access is off. Zero means 10s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	// ShutdownTimeout is how long a graceful shutdown waits for
-	// connections to close. Zero means 10s.
+	// ShutdownDelay is how long a shutdown keeps serving, with /readyz
+	// answering 503, before it stops accepting connections: time for a
+	// load balancer's health checks to take the node out of rotation.
+	// Zero means none; DefaultConfig, and so `herald serve`, uses 5s.
+	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// ShutdownTimeout is how long a graceful shutdown waits, after the
+	// delay, for connections and requests to finish. Zero means 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// HistoryMetaTTL is how long a channel's offsets outlive its last
 	// publication. Zero means 24h.
@@ -124,6 +131,32 @@ type Heartbeat struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
+// HTTP bounds plain HTTP connections: those carrying requests,
+// long-polling and keep-alive, not those upgraded to WebSocket (which
+// Limits.MaxConnections bounds). Zero values mean the defaults given.
+type HTTP struct {
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request before it is closed. Zero means 30s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// HeaderTimeout is how long a client has to send a request's headers;
+	// a connection that takes longer is closed. Zero means 10s.
+	HeaderTimeout time.Duration `yaml:"header_timeout"`
+	// BodyTimeout is how long a client has, once its headers are in, to
+	// send the request's body; later gets 408 and the connection closes.
+	// Requests without a body (long-polls, upgrades) are not bounded by
+	// it. Zero means 30s.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// MaxHeaderBytes bounds a request's header block; larger gets 431.
+	// Zero means 65536.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// MaxConnections caps plain HTTP connections at once. A connection
+	// arriving at the cap closes, to make room, the longest-idle one, else
+	// the one longest in its headers, else the one longest in its body;
+	// when every one is serving a request the newcomer is closed. Zero
+	// means 10000.
+	MaxConnections int `yaml:"max_connections"`
+}
+
 // LogConfig sets the server log.
 type LogConfig struct {
 	// Level is debug, info, warn or error. Empty means info.
@@ -176,6 +209,7 @@ func DefaultConfig() Config {
 		Addr:              ":8080",
 		AllowAnonymous:    true,
 		ReleaseIdleMemory: true,
+		ShutdownDelay:     5 * time.Second,
 		DefaultChannel:    ChannelPolicy{Subscribe: AccessAnyone, Publish: AccessNobody},
 		Namespaces: map[string]ChannelPolicy{
 			"chat": {Subscribe: AccessAnyone, Publish: AccessSubscribers, Presence: true,
@@ -204,6 +238,12 @@ func (c Config) withDefaults() Config {
 	setDur(&c.Heartbeat.Timeout, 10*time.Second)
 	setDur(&c.ConnectTimeout, 10*time.Second)
 	setDur(&c.ShutdownTimeout, 10*time.Second)
+	h := &c.HTTP
+	setDur(&h.IdleTimeout, 30*time.Second)
+	setDur(&h.HeaderTimeout, 10*time.Second)
+	setDur(&h.BodyTimeout, 30*time.Second)
+	setInt(&h.MaxHeaderBytes, 64<<10)
+	setInt(&h.MaxConnections, 10000)
 	setDur(&c.HistoryMetaTTL, 24*time.Hour)
 	c.DefaultChannel = c.DefaultChannel.withDefaults()
 	ns := make(map[string]ChannelPolicy, len(c.Namespaces))
@@ -260,6 +300,7 @@ func (c Config) validateLimits() error {
 		"limits.max_connections": c.Limits.MaxConnections, "limits.max_connections_per_user": c.Limits.MaxConnectionsPerUser,
 		"limits.max_subscriptions": c.Limits.MaxSubscriptions, "limits.command_burst": c.Limits.CommandBurst,
 		"limits.max_api_body": c.Limits.MaxAPIBody, "limits.max_node_queue_bytes": c.Limits.MaxNodeQueueBytes,
+		"http.max_header_bytes": c.HTTP.MaxHeaderBytes, "http.max_connections": c.HTTP.MaxConnections,
 	}
 	for key, v := range ints {
 		if v < 0 {
@@ -272,6 +313,8 @@ func (c Config) validateLimits() error {
 	durs := map[string]time.Duration{
 		"heartbeat.interval": c.Heartbeat.Interval, "heartbeat.timeout": c.Heartbeat.Timeout,
 		"connect_timeout": c.ConnectTimeout, "shutdown_timeout": c.ShutdownTimeout, "history_meta_ttl": c.HistoryMetaTTL,
+		"shutdown_delay": c.ShutdownDelay, "http.idle_timeout": c.HTTP.IdleTimeout,
+		"http.header_timeout": c.HTTP.HeaderTimeout, "http.body_timeout": c.HTTP.BodyTimeout,
 	}
 	for key, v := range durs {
 		if v < 0 {

@@ -2,7 +2,9 @@ package herald
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
@@ -29,7 +31,12 @@ func (n *Node) serveDevToken(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.User == "" || len(req.User) > 64 {
+	err := dec.Decode(&req)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		httpError(w, http.StatusRequestTimeout, err.Error())
+		return
+	}
+	if err != nil || req.User == "" || len(req.User) > 64 {
 		httpError(w, http.StatusBadRequest, `send {"user":"name"} with a name of 1-64 characters`)
 		return
 	}

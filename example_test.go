@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
-	"net/http/httptest"
 
 	"github.com/heraldhq/herald"
 )
@@ -27,9 +27,14 @@ func Example() {
 		fmt.Fprintf(w, "published at offset %d", res.Offset)
 	})
 
-	srv := httptest.NewServer(mux) // in production: http.ListenAndServe(":8000", mux)
-	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/orders", "text/plain", nil)
+	// Serve runs the mux with the node's HTTP bounds (timeouts, the cap on
+	// connections) until Shutdown.
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // in production ":8000"
+	if err != nil {
+		log.Fatal(err)
+	}
+	go node.Serve(ln, mux)
+	resp, err := http.Post("http://"+ln.Addr().String()+"/orders", "text/plain", nil)
 	if err != nil {
 		log.Fatal(err)
 	}

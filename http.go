@@ -11,7 +11,8 @@ import (
 // Handler serves everything the node offers on one listener: /ws
 // (herald's protocol), /socket.io/ (Socket.IO, unless disabled), /api/
 // (server API), /healthz, /readyz, /metrics, /stats (public aggregate
-// figures), /echo when enabled, and the web pages at /.
+// figures), /echo when enabled, and the web pages at /. A request body
+// must arrive within http.body_timeout.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", n.ws)
@@ -19,7 +20,7 @@ func (n *Node) Handler() http.Handler {
 		mux.Handle("/socket.io/", n.sioHost)
 		serveSocketIOClient(mux)
 	}
-	mux.Handle("/api/", n.APIHandler())
+	mux.Handle("/api/", n.apiHandler())
 	mux.HandleFunc("/healthz", n.serveHealth)
 	mux.HandleFunc("/readyz", n.serveReady)
 	mux.HandleFunc("/stats", n.serveStats)
@@ -32,7 +33,12 @@ func (n *Node) Handler() http.Handler {
 		mux.HandleFunc("/dev/config", n.serveDevConfig)
 	}
 	mux.Handle("/", web.Handler())
-	return mux
+	return n.limitBody(mux)
+}
+
+// limitBody bounds the time a request body may take to arrive.
+func (n *Node) limitBody(h http.Handler) http.Handler {
+	return n.conns.LimitBody(h, n.cfg.HTTP.BodyTimeout)
 }
 
 // WebSocketHandler serves herald's WebSocket protocol alone, for mounting
@@ -46,16 +52,17 @@ func (n *Node) SocketIOHandler() http.Handler {
 	if n.sioHost == nil {
 		return nil
 	}
-	return n.sioHost
+	return n.limitBody(n.sioHost)
 }
 
 func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// serveReady says whether the node takes new connections.
+// serveReady says whether the node should be sent new connections: not
+// once a shutdown has begun, delay included.
 func (n *Node) serveReady(w http.ResponseWriter, _ *http.Request) {
-	if n.core.ShuttingDown() {
+	if n.stopping.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 		return
 	}

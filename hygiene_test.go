@@ -227,10 +227,26 @@ func TestHeartbeatDropsUnansweringPeer(t *testing.T) {
 	defer mute.Close()
 	mute.SetPingHandler(func(string) error { return nil }) // and would not answer anyway
 	waitUntil(t, "mute peer dropped", func() bool { return s.node.engine.Stats().HeartbeatTimeouts.Load() == 1 })
+	// docs/protocol.md: close 1011 "ping timeout", counted under that code.
+	waitUntil(t, "the drop counted as 1011", func() bool { return s.metric(t, `herald_disconnects_total{code="1011"}`) == 1 })
+	mute.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := mute.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.CloseInternalServerErr) || !strings.Contains(err.Error(), "ping timeout") {
+			t.Fatalf("the mute peer got %v, want close 1011 ping timeout", err)
+		}
+		break
+	}
 	time.Sleep(200 * time.Millisecond)
 	live.ok(map[string]any{"op": "ping"})
 	if s.node.engine.Stats().HeartbeatTimeouts.Load() != 1 || s.metric(t, `herald_heartbeat_timeouts_total{transport="websocket"}`) != 1 {
 		t.Fatal("the answering peer timed out too")
+	}
+	if s.metric(t, `herald_disconnects_total{code="1006"}`) != 0 {
+		t.Fatal("the drop was counted as 1006 too")
 	}
 }
 

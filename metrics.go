@@ -17,6 +17,7 @@ import (
 func (n *Node) registerMetrics(m *core.Metrics, undo *unwind) error {
 	cs := append(m.Collectors(), n.gauges()...)
 	cs = append(cs, &transportCollector{n})
+	cs = append(cs, n.httpCollectors()...)
 	for _, c := range cs {
 		if err := n.registry.Register(c); err != nil {
 			n.unregisterMetrics()

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/backlog"
 	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/heraldws"
+	"github.com/heraldhq/herald/internal/httpconn"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/sioboot"
 	"github.com/heraldhq/herald/internal/transport/websocket"
@@ -46,6 +48,14 @@ type Node struct {
 	rates rates
 	// stop ends the node's background goroutines.
 	stop chan struct{}
+	// conns tracks the plain HTTP connections of the servers Serve runs.
+	conns *httpconn.Tracker
+	// servers are the HTTP servers Serve runs.
+	servers servers
+	// stopping is set when Shutdown begins (before its delay); stopped is
+	// closed when it has finished.
+	stopping atomic.Bool
+	stopped  chan struct{}
 }
 
 // New builds a node from cfg. It is ready to serve once New returns. On
@@ -54,7 +64,8 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg.withDefaults(), started: time.Now(), stop: make(chan struct{})}
+	n := &Node{cfg: cfg.withDefaults(), started: time.Now(), stop: make(chan struct{}), stopped: make(chan struct{})}
+	n.conns = httpconn.New(n.cfg.HTTP.MaxConnections)
 	for _, opt := range opts {
 		if err := opt(n); err != nil {
 			return nil, err
@@ -167,23 +178,31 @@ func (n *Node) ID() string { return n.core.ID() }
 // Config returns the configuration in effect, defaults filled in.
 func (n *Node) Config() Config { return n.cfg }
 
-// Shutdown stops accepting connections, sends close 1001 to every
-// connection and waits for them to close until ctx ends or the configured
-// shutdown timeout passes, then drops what is left. It waits for the
-// application's OnDisconnect calls too. The node's metrics leave its
-// registry, so a new node can register its own.
+// Shutdown first makes /readyz answer 503 and keeps serving as before
+// (new connections included) for the shutdown delay, so that a load
+// balancer can take the node out of rotation. Then it stops accepting
+// connections (closing the listeners Serve was given), sends close 1001
+// to every connection and waits for them, and for HTTP requests in
+// flight, until ctx ends or the shutdown timeout passes, then drops what
+// is left. It waits for the application's OnDisconnect calls too. ctx
+// ending also ends the delay. The node's metrics leave its registry, so a
+// new node can register its own.
 func (n *Node) Shutdown(ctx context.Context) error {
-	if !n.core.BeginShutdown() {
+	if !n.stopping.CompareAndSwap(false, true) {
 		return nil
 	}
+	defer close(n.stopped)
+	n.waitShutdownDelay(ctx)
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownTimeout)
 	defer cancel()
+	httpDone := n.stopServing(ctx)
+	n.core.BeginShutdown()
 	n.engine.CloseAll(websocket.CloseGoingAway, "server shutting down")
 	var errs []error
 	if n.sioHost != nil {
 		errs = append(errs, n.sioHost.Shutdown(ctx))
 	}
-	errs = append(errs, n.engine.Drain(ctx), n.core.WaitClosed(ctx))
+	errs = append(errs, n.engine.Drain(ctx), n.core.WaitClosed(ctx), <-httpDone)
 	close(n.stop)
 	n.engine.Stop()
 	if n.sioHost != nil {

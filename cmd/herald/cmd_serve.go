@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/auth"
@@ -102,7 +101,10 @@ func portOf(addr string) string {
 	return addr
 }
 
-// serve runs the node until SIGINT or SIGTERM, then shuts down gracefully.
+// serve runs the node until SIGINT or SIGTERM, then shuts down
+// gracefully: /readyz answers 503 for shutdown_delay while everything
+// else is served as before, then the listener closes and connections get
+// shutdown_timeout to finish. A second signal stops at once.
 func serve(cfg herald.Config, stderr io.Writer) error {
 	node, err := herald.New(cfg)
 	if err != nil {
@@ -111,32 +113,46 @@ func serve(cfg herald.Config, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", node.Config().Addr)
 	if err != nil {
+		_ = node.Shutdown(context.Background())
 		return fmt.Errorf("listening on %s: %w", node.Config().Addr, err)
 	}
-	srv := &http.Server{Handler: node.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("herald listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "version", herald.Version)
-
-	stop := make(chan os.Signal, 1)
+	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(stop)
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(ln, nil) }()
+	log.Info("herald listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "version", herald.Version)
 	select {
-	case err := <-served:
+	case err := <-served: // the listener failed
+		_ = node.Shutdown(context.Background())
 		return err
 	case sig := <-stop:
-		log.Info("shutting down", "signal", sig.String(), "connections", node.Info().Connections)
+		return shutDown(node, sig, stop, served, log)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), node.Config().ShutdownTimeout+time.Second)
+}
+
+// shutDown shuts the node down after sig; another signal on stop ends
+// the delay and the wait at once. It returns once Serve has.
+func shutDown(node *herald.Node, sig os.Signal, stop <-chan os.Signal, served <-chan error, log *slog.Logger) error {
+	c := node.Config()
+	log.Info("shutting down: /readyz answers 503 for the delay, then the listener closes; signal again to stop now",
+		"signal", sig.String(), "connections", node.Info().Connections,
+		"shutdown_delay", c.ShutdownDelay, "shutdown_timeout", c.ShutdownTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Shutdown(ctx) }() // stop accepting; in-flight HTTP requests finish
-	nodeErr := node.Shutdown(ctx)
-	if err := <-httpDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("http shutdown", "err", err)
+	go func() {
+		select {
+		case sig := <-stop:
+			log.Info("stopping now", "signal", sig.String())
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := node.Shutdown(ctx); err != nil {
+		log.Warn("connections or requests still open at the shutdown timeout were dropped", "err", err)
 	}
-	if nodeErr != nil {
-		log.Warn("connections still open at the shutdown timeout were dropped", "err", nodeErr)
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
 	log.Info("stopped")
 	return nil

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,9 +20,16 @@ import (
 
 // TestMain lets the test binary stand in for the herald binary: run with
 // RUN_TEST_BINARY_AS_HERALD=1 it is herald, so tests can start real server
-// processes and send them signals.
+// processes and send them signals. TEST_RLIMIT_NOFILE lowers its open-files
+// limit first, so a test can run it out of descriptors quickly.
 func TestMain(m *testing.M) {
 	if os.Getenv("RUN_TEST_BINARY_AS_HERALD") == "1" {
+		if n, err := strconv.ParseUint(os.Getenv("TEST_RLIMIT_NOFILE"), 10, 64); err == nil {
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				fmt.Fprintln(os.Stderr, "setrlimit:", err)
+				os.Exit(3)
+			}
+		}
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -91,7 +100,8 @@ func waitHealthy(t *testing.T, addr string) {
 
 func TestServeShutsDownGracefullyOnSIGTERM(t *testing.T) {
 	addr := freeAddr(t)
-	p := startHerald(t, []string{"HERALD_ADDR=" + addr, "HERALD_API_KEY=k", "HERALD_TOKEN_SECRET=s", "HERALD_ALLOW_ANONYMOUS=true"}, "serve")
+	p := startHerald(t, []string{"HERALD_ADDR=" + addr, "HERALD_API_KEY=k", "HERALD_TOKEN_SECRET=s", "HERALD_ALLOW_ANONYMOUS=true",
+		"HERALD_SHUTDOWN_DELAY=0s"}, "serve")
 	waitHealthy(t, addr)
 	var conns []*websocket.Conn
 	for range 3 {

@@ -12,12 +12,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -59,7 +57,8 @@ func main() {
 		// The suites send hundreds of events back to back to test ordering;
 		// the default event rate (50/s, bursts of 100) would cut them off.
 		// socketio/limits_test.go tests that limit.
-		Limits: herald.Limits{MaxConnections: 10_000, CommandRate: 5000, CommandBurst: 1000},
+		Limits:          herald.Limits{MaxConnections: 10_000, CommandRate: 5000, CommandBurst: 1000},
+		ShutdownTimeout: 5 * time.Second,
 		SocketIO: socketio.Config{
 			Namespaces:        []string{"/chat", "/admin"},
 			DynamicNamespaces: `^/dyn-[a-z]+$`,
@@ -94,25 +93,21 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: node.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("sioserver listening on http://%s\n", ln.Addr())
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Fatal(err)
-		}
-	}()
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(ln, nil) }()
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
-	<-stop
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// As `herald serve` does: stop accepting while the node closes its
-	// connections, then let in-flight requests (parked polls) finish.
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Shutdown(ctx) }()
-	_ = node.Shutdown(ctx)
-	<-httpDone
+	select {
+	case err := <-served:
+		log.Fatal(err)
+	case <-stop:
+	}
+	// As `herald serve` does: the node stops accepting, closes its
+	// connections and lets in-flight requests (parked polls) finish.
+	_ = node.Shutdown(context.Background())
+	<-served
 }
 
 // who describes a socket to the tests.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 )
@@ -22,7 +23,7 @@ func (s *server) decode(r *http.Request, v any) *Error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if errors.As(err, &tooBig) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return decodeError(err, v, s.cfg.MaxBody)
 		}
 		return &Error{http.StatusBadRequest, "request body has data after the JSON object"}
@@ -36,6 +37,8 @@ func decodeError(err error, v any, limit int64) *Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &Error{http.StatusRequestTimeout, err.Error()}
 	case errors.As(err, &tooBig):
 		return &Error{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit)}
 	case errors.Is(err, io.EOF):

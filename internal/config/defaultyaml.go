@@ -60,12 +60,27 @@ limits:
 heartbeat:
   # How long a connection may be silent before it is pinged.
   interval: 25s
-  # How long a ping may go unanswered before the connection is dropped.
+  # How long a ping may go unanswered before the connection is closed (1011 "ping timeout").
   timeout: 10s
+
+# Plain HTTP connections (requests, long-polling, keep-alive; not those upgraded to WebSocket).
+http:
+  # How long a keep-alive connection may wait for its next request.
+  idle_timeout: 30s
+  # How long a client has to send a request's headers.
+  header_timeout: 10s
+  # How long a client has, once its headers are in, to send the body; later gets 408.
+  body_timeout: 30s
+  # Largest request header block, in bytes; larger gets 431.
+  max_header_bytes: 65536
+  # Plain HTTP connections at once; past it the longest idle or stalled ones are closed to make room.
+  max_connections: 10000
 
 # How long a connection may stay unauthenticated when anonymous access is off.
 connect_timeout: 10s
-# How long a graceful shutdown waits for connections to close.
+# After SIGTERM, how long /readyz answers 503 while everything else is served, before the listener closes.
+shutdown_delay: 5s
+# How long a graceful shutdown then waits for connections and requests to finish.
 shutdown_timeout: 10s
 # How long a channel's offsets outlive its last publication.
 history_meta_ttl: 24h

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,6 +162,15 @@ func (srv *Server) servePost(w http.ResponseWriter, r *http.Request, s *Session)
 	// Read one byte past the limit so an oversized body is detected
 	// without reading (or buffering) the rest of it.
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, int64(srv.cfg.MaxPayload)+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The body took longer than the server allows (herald's
+		// http.body_timeout); Node's own HTTP server answers the same.
+		srv.stats.Polling.ProtocolErrors.Add(1)
+		w.Header().Set("Connection", "close")
+		http.Error(w, err.Error(), http.StatusRequestTimeout)
+		s.endPollingOnError()
+		return
+	}
 	if err != nil {
 		// "data request connection closed prematurely".
 		s.endPollingOnError()

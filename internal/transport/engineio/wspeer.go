@@ -51,11 +51,11 @@ func (p *wsPeer) OnMessage(c *websocket.Conn, text bool, payload []byte) {
 
 // OnClose ends the session when its WebSocket goes, or abandons the
 // upgrade when a probing WebSocket goes.
-func (p *wsPeer) OnClose(_ *websocket.Conn, code int, _ string) {
+func (p *wsPeer) OnClose(_ *websocket.Conn, code int, reason string) {
 	switch {
 	case p.rejected:
 	case p.active.Load():
-		p.sess.finish(wsCloseReason(code), eio.Close, websocket.CloseNormal)
+		p.sess.finish(wsCloseReason(code, reason), eio.Close, websocket.CloseNormal)
 	default:
 		p.sess.abortUpgrade(p)
 	}
@@ -66,9 +66,14 @@ func (p *wsPeer) OnClose(_ *websocket.Conn, code int, _ string) {
 func (p *wsPeer) Farewell(int, string) []byte { return nil }
 
 // wsCloseReason maps how a WebSocket ended to the reference's reasons: a
-// socket error (an oversized or malformed message, a failed write) is a
-// "transport error", anything else a "transport close".
-func wsCloseReason(code int) string {
+// peer the WebSocket heartbeat gave up on is a "ping timeout" (as if
+// Engine.IO's own pings had noticed first), a socket error (an oversized
+// or malformed message, a failed write) is a "transport error", anything
+// else a "transport close".
+func wsCloseReason(code int, reason string) string {
+	if code == websocket.CloseInternalError && reason == websocket.PingTimeoutReason {
+		return ReasonPingTimeout
+	}
 	switch code {
 	case websocket.CloseProtocolError, websocket.CloseInvalidPayload,
 		websocket.CloseMessageTooBig, websocket.CloseTryAgainLater:

@@ -339,17 +339,6 @@ func (c *Conn) abort() {
 	c.wire.close()
 }
 
-// abortWith closes the socket now and records why, unless a close was
-// already under way.
-func (c *Conn) abortWith(code int, reason string) {
-	c.mu.Lock()
-	if e := c.ending(); e.code == 0 {
-		e.code, e.reason = code, reason
-	}
-	c.mu.Unlock()
-	c.abort()
-}
-
 // onTransportClosed runs once the socket is gone, whoever closed it.
 func (c *Conn) onTransportClosed() {
 	c.mu.Lock()

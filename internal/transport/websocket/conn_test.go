@@ -281,15 +281,18 @@ func TestHeartbeatDropsSilentPeer(t *testing.T) {
 			}
 		}
 	}()
-	conn := rawDial(t, s) // never reads, never answers
-	_ = conn
+	conn := rawDial(t, s) // reads nothing until dropped, never answers
 	select {
 	case code := <-h.done:
-		if code != CloseAbnormal {
-			t.Fatalf("code %d", code)
+		if code != CloseInternalError {
+			t.Fatalf("handler saw code %d, want 1011", code)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("silent peer was not dropped")
+	}
+	// What it was sent is still in its socket: pings, then the close.
+	if code := readRawClose(t, conn); code != CloseInternalError {
+		t.Fatalf("close frame %d, want 1011", code)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if s.engine.Len() != 1 {

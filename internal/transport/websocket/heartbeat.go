@@ -46,8 +46,14 @@ func (e *Engine) beat(now int64) {
 		}
 	})
 	for _, c := range dead {
+		if c.closing() {
+			// Its close frame, ours or the one below, had a beat to leave;
+			// a peer this silent will not answer it.
+			c.abort()
+			continue
+		}
 		e.stats.HeartbeatTimeouts.Add(1)
-		c.abortWith(CloseAbnormal, "ping timeout")
+		c.dropUnresponsive()
 	}
 	for _, c := range stuck {
 		c.fail(&closeError{ClosePolicyViolation, "message not completed in time"})
@@ -57,3 +63,17 @@ func (e *Engine) beat(now int64) {
 		c.sendControl(pingFrame)
 	}
 }
+
+// dropUnresponsive ends a connection whose peer did not answer a ping:
+// a close frame 1011 "ping timeout" goes out, best effort, with no
+// farewell (the peer is not listening), and the next beat drops the
+// socket unless the peer answered the close first. 1011 ("unexpected
+// condition") is the code the Python websockets library sends for a
+// keepalive timeout; clients reconnect after it.
+func (c *Conn) dropUnresponsive() {
+	c.startClose(CloseInternalError, PingTimeoutReason, CloseInternalError, PingTimeoutReason, nil)
+}
+
+// PingTimeoutReason is the reason of the close (code 1011) that ends a
+// connection whose peer did not answer a ping.
+const PingTimeoutReason = "ping timeout"

@@ -65,6 +65,8 @@ addr: "127.0.0.1:%d"
 api_key: %q
 token_secret: %q
 allow_anonymous: true
+# No load balancer to wait for: stop at once.
+shutdown_delay: 0s
 limits:
   max_connections: 200000
 log:
