@@ -48,8 +48,14 @@ func TestBackPressureRefusesEveryWayOfPublishingAndDrains(t *testing.T) {
 		t.Fatalf("herald_fanout_backlog_bytes = %v while refusing, want past %d", got, nodeQueue)
 	}
 
-	// The Go API waits for room instead: it returns once the stalled
-	// client polls again and the backlog drains.
+	// The Go API waits for room instead, Node.Publish and a handler's
+	// Socket.To(room).Emit alike: they go ahead once the stalled client
+	// polls again and the backlog drains.
+	listener := dialHerald(t, n)
+	listener.subscribe("waitroom")
+	goapi := dialSIO(t, n, "")
+	goapi.mustConnect("/", nil)
+	goapi.emit("/", false, "go-publish", "waitroom")
 	waited := make(chan error, 1)
 	go func() {
 		_, err := n.Publish(context.Background(), floodChannel, json.RawMessage(`{"seq":"waited"}`))
@@ -58,14 +64,24 @@ func TestBackPressureRefusesEveryWayOfPublishingAndDrains(t *testing.T) {
 	select {
 	case err := <-waited:
 		t.Fatalf("Node.Publish returned %v while the node was past its bound; it should wait", err)
+	case m := <-listener.msgs:
+		t.Fatalf("the handler's emit went out while the node was past its bound: %v", m)
 	case <-time.After(200 * time.Millisecond):
 	}
 	got := stalled.drain(accepted)
 	if got < accepted {
 		t.Fatalf("the stalled client got %d of the %d accepted publications", got, accepted)
 	}
-	if err := <-waited; err != nil {
-		t.Fatalf("Node.Publish after the backlog drained: %v", err)
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("Node.Publish after the backlog drained: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Node.Publish still waiting 5s after the backlog drained")
+	}
+	if got := string(listener.publication()); got != `"hello"` {
+		t.Fatalf("the handler's emit arrived as %s, want \"hello\"", got)
 	}
 	n.publish(t, fmt.Sprintf(`{"channel":%q,"data":{"seq":"after"}}`, floodChannel))
 	reader.expect(t, accepted+2) // the waited and the after publications too
@@ -122,8 +138,8 @@ func checkEveryWayIsRefused(t *testing.T, n *node) {
 	if got := h.refusal(`{"op":"publish","channel":"open","data":1}`, 503); !strings.Contains(got, "node overloaded") {
 		t.Errorf("herald protocol publish: %q, want a 503 saying the node is overloaded", got)
 	}
-	es := entries(t, n, "", "/", "")
-	checkEntries(t, es[1:], "publish", "open", want{"node overloaded", "node overloaded"})
+	builtin := entries(t, n, "", "/", "")[1]
+	checkEntries(t, []entry{builtin}, "publish", "open", want{"node overloaded"})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := n.Publish(ctx, "open", json.RawMessage(`1`)); !errors.Is(err, herald.ErrOverloaded) || !errors.Is(err, context.DeadlineExceeded) {

@@ -69,16 +69,24 @@ func (o *Operator) Volatile() *Operator {
 // it, for each room. A room that is a socket's id goes to that socket
 // alone, on this node: it is not a channel anyone else could subscribe
 // to. With no rooms it goes to every socket of the namespace on this node.
-// To rooms while the node's fan-out backlog is past its bound, it returns
-// at once an error wrapping herald.ErrOverloaded (it has no context to
-// wait on; a handler that must not lose the event retries, or publishes
-// with Node.Publish, which waits).
+// While the node's fan-out backlog is past limits.max_node_queue_bytes,
+// Emit waits for room before it sends anything: from a socket for as long
+// as the socket lives (then it returns an error wrapping
+// herald.ErrOverloaded), from the server for as long as it takes. A
+// volatile emit is dropped instead, as it may be whenever the transport
+// is not ready for it.
 func (o *Operator) Emit(event string, args ...any) error {
 	if sioproto.IsReservedEvent(event) {
 		return fmt.Errorf("socketio: %q is a reserved event name", event)
 	}
 	var a sioproto.Args
 	if err := buildArgs(&a, args); err != nil {
+		return err
+	}
+	if err := o.makeRoom(); err != nil {
+		if o.volatile && errors.Is(err, core.ErrOverloaded) {
+			return nil
+		}
 		return err
 	}
 	if len(o.rooms) == 0 {
@@ -109,13 +117,27 @@ func (o *Operator) Emit(event string, args ...any) error {
 	return errors.Join(errs...)
 }
 
-// publish publishes the event on each channel, through the core.
+// makeRoom applies back-pressure to the emit as a whole, so an emit to
+// several rooms is sent to all of them or to none.
+func (o *Operator) makeRoom() error {
+	ctx, source, backoff := context.Background(), "go", core.Wait
+	if o.from != nil {
+		ctx, source = &o.from.client, "client"
+	}
+	if o.volatile {
+		backoff = core.Refuse
+	}
+	return o.nsp.srv.core.MakeRoom(ctx, backoff, source)
+}
+
+// publish publishes the event on each channel, through the core; Emit
+// has made room for it.
 func (o *Operator) publish(channels []string, event string, a *sioproto.Args, args []any) error {
 	data, routing := o.routing(event, a, args)
 	if len(channels) > 1 {
 		routing.Channels = channels
 	}
-	ctx, how := context.Background(), core.Publish{By: core.ByApp, Volatile: o.volatile, Source: "go"}
+	ctx, how := context.Background(), core.Publish{By: core.ByApp, Volatile: o.volatile, Source: "go", Backoff: core.Admitted}
 	if o.from != nil {
 		ctx, how.From, how.Source = &o.from.client, &o.from.client, "client"
 	}

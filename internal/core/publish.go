@@ -40,12 +40,12 @@ type Publish struct {
 
 // Publish is where every publication enters, whoever sent it and
 // whatever protocol it came by: the channel and data are checked, then
-// the policy (a client's own request) and the OnPublish hook (a
-// connection's publication), then the broker gives it its offset, keeps
-// it in the channel's history as its namespace says and delivers it to
-// every subscriber. ctx is the request's, or the connection's. While
-// the node's fan-out backlog is past its bound, the publication is
-// refused or waits, as how.Backoff says.
+// the policy (a client's own request), then back-pressure (while the
+// node's fan-out backlog is past its bound the publication is refused or
+// waits, as how.Backoff says), then the OnPublish hook (a connection's
+// publication); the broker gives it its offset, keeps it in the
+// channel's history as its namespace says and delivers it to every
+// subscriber. ctx is the request's, or the connection's.
 func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish) (PublishResult, error) {
 	if c.closing.Load() {
 		return PublishResult{}, refuse(503, ErrShuttingDown, "%v", ErrShuttingDown)
@@ -53,11 +53,22 @@ func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish
 	if e := checkPublication(pub); e != nil {
 		return PublishResult{}, e
 	}
-	if cl := how.From; cl != nil {
-		if cl.Closed() {
-			ctx = cl.afterCtx() // application code speaking for a connection that just ended
+	cl := how.From
+	if cl != nil && cl.Closed() {
+		ctx = cl.afterCtx() // application code speaking for a connection that just ended
+	}
+	if cl != nil && how.By == ByClient {
+		if e := c.mayClientPublish(cl, pub.Channel); e != nil {
+			return PublishResult{}, e
 		}
-		if e := c.checkPublisher(ctx, cl, pub, how.By); e != nil {
+	}
+	// Back-pressure before the hook: an application's OnPublish must not
+	// approve (and act on) a publication the node then refuses.
+	if e := c.makeRoom(ctx, how.Backoff, how.Source); e != nil {
+		return PublishResult{}, e
+	}
+	if cl != nil {
+		if e := c.publishHook(ctx, cl, pub); e != nil {
 			return PublishResult{}, e
 		}
 	}
@@ -65,9 +76,6 @@ func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish
 	keep := broker.PublishOptions{HistorySize: p.HistorySize, HistoryTTL: p.HistoryTTL}
 	if how.Volatile {
 		keep = broker.PublishOptions{}
-	}
-	if e := c.makeRoom(ctx, how.Backoff, how.Source); e != nil {
-		return PublishResult{}, e
 	}
 	delivered := c.hub.NumSubscribers(pub.Channel)
 	pos, err := c.broker.Publish(ctx, pub, keep)
@@ -89,17 +97,18 @@ func checkPublication(pub *record.Publication) *Error {
 	return nil
 }
 
-// checkPublisher applies the policy and the hook to a connection's
-// publication, and signs it with the connection's info.
-func (c *Core) checkPublisher(ctx context.Context, cl *Client, pub *record.Publication, by Asker) *Error {
-	if by == ByClient {
-		if cl.Closed() {
-			return closedError()
-		}
-		if e := c.mayPublish(cl, pub.Channel); e != nil {
-			return e
-		}
+// mayClientPublish applies the channel's policy to a client's own
+// publication.
+func (c *Core) mayClientPublish(cl *Client, ch string) *Error {
+	if cl.Closed() {
+		return closedError()
 	}
+	return c.mayPublish(cl, ch)
+}
+
+// publishHook asks the OnPublish hook about a connection's publication,
+// and signs it with the connection's info.
+func (c *Core) publishHook(ctx context.Context, cl *Client, pub *record.Publication) *Error {
 	if h := c.hooks.OnPublish; h != nil {
 		e := PublishEvent{Client: cl.ID(), User: cl.info.User, Channel: pub.Channel, Data: pub.Data}
 		if err := c.call("OnPublish", func() error { return h(ctx, e) }); err != nil {
