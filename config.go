@@ -46,7 +46,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Heartbeat sets the server's WebSocket pings.
 	Heartbeat Heartbeat `yaml:"heartbeat"`
-	// HTTP bounds the plain HTTP connections of the server Node.Serve runs.
+	// HTTP bounds the plain HTTP connections of the server Node.Serve
+	// runs; its BodyTimeout also applies to the node's handlers.
 	HTTP HTTP `yaml:"http"`
 	// ConnectTimeout is how long a connection may stay unauthenticated
 	// when anonymous access is off. Zero means 10s.

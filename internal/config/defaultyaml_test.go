@@ -24,7 +24,11 @@ func effectiveDefaults(t *testing.T) herald.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = n.Shutdown(context.Background()) }()
+	defer func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // nothing to wait for: skip the shutdown delay
+		_ = n.Shutdown(ctx)
+	}()
 	return n.Config()
 }
 
