@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,4 +267,97 @@ func (c *pollingClient) drain(want int) int {
 		}
 	}
 	return got
+}
+
+// Every transport's queued bytes count in the node's backlog: a
+// subscriber that stops reading, on herald's protocol or on Socket.IO
+// over WebSocket, fills it until publishing is refused, and when it goes
+// its bytes leave the count and publishing resumes.
+func TestBackPressureCountsEveryTransport(t *testing.T) {
+	for name, stall := range map[string]func(t *testing.T, n *node, ch string) *websocket.Conn{
+		"herald protocol":     stalledHerald,
+		"socket.io websocket": stalledSocketIO,
+	} {
+		t.Run(name, func(t *testing.T) {
+			n := startNode(t, func(c *herald.Config) {
+				c.Limits.MaxNodeQueueBytes = nodeQueue
+				c.Limits.MaxQueueBytes = 64 << 20
+			})
+			ws := stall(t, n, floodChannel)
+			pad := strings.Repeat("x", 32<<10)
+			body := fmt.Sprintf(`{"channel":%q,"data":%q}`, floodChannel, pad)
+			refused := 0
+			for i := 0; refused < 2; i++ {
+				if i > 4000 { // 128 MB: far more than the kernel's buffers and the bound
+					t.Fatalf("%d publications accepted to a subscriber that reads nothing", i)
+				}
+				if status, _, _ := n.apiCall(t, "/api/publish", body); status == http.StatusServiceUnavailable {
+					refused++
+					time.Sleep(50 * time.Millisecond) // fan-out settles: the refusal is the connection's bytes
+				}
+			}
+			if got := n.metric(t, `herald_fanout_backlog_bytes`); got <= nodeQueue {
+				t.Fatalf("herald_fanout_backlog_bytes = %v while refusing, want past %d", got, nodeQueue)
+			}
+			ws.Close()
+			waitUntil(t, "the backlog to come back to zero", func() bool { return n.metric(t, `herald_fanout_backlog_bytes`) == 0 })
+			if status, _, resp := n.apiCall(t, "/api/publish", body); status != http.StatusOK {
+				t.Fatalf("publish once the stalled subscriber left: %d %s", status, resp)
+			}
+		})
+	}
+}
+
+// smallBufferDialer connects with a small receive buffer, so what a
+// client does not read stays on the server's side instead of the
+// client's kernel.
+var smallBufferDialer = websocket.Dialer{NetDialContext: (&net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+	return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+}}).DialContext}
+
+// stalledHerald subscribes a herald-protocol client to ch; it reads
+// nothing after the subscribe reply.
+func stalledHerald(t *testing.T, n *node, ch string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := smallBufferDialer.Dial("ws"+strings.TrimPrefix(n.srv.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"op":"subscribe","channel":"`+ch+`"}`))
+	readUntil(t, ws, `"id":1`)
+	return ws
+}
+
+// stalledSocketIO joins a Socket.IO socket to room ch of / over
+// WebSocket; it reads nothing after the join's ack.
+func stalledSocketIO(t *testing.T, n *node, ch string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := smallBufferDialer.Dial("ws"+strings.TrimPrefix(n.srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	readUntil(t, ws, `"sid"`)
+	ws.WriteMessage(websocket.TextMessage, []byte("40"))
+	readUntil(t, ws, `40{`)
+	ws.WriteMessage(websocket.TextMessage, []byte(`421["herald:join","`+ch+`"]`))
+	readUntil(t, ws, `431[`)
+	return ws
+}
+
+// readUntil reads text messages until one contains want.
+func readUntil(t *testing.T, ws *websocket.Conn, want string) {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	defer ws.SetReadDeadline(time.Time{})
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", want, err)
+		}
+		if strings.Contains(string(msg), want) {
+			return
+		}
+	}
 }
