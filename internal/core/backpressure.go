@@ -27,9 +27,13 @@ const (
 	Admitted
 )
 
-// roomPoll is how often a waiting publisher looks at the backlog again:
-// small against the time a backlog past its bound takes to drain.
-const roomPoll = 2 * time.Millisecond
+// A waiting publisher looks at the backlog again after roomPoll, doubling
+// up to roomPollMax: quick to resume after a short stall, and thousands
+// of waiters do not wake the cores they wait for every few milliseconds.
+const (
+	roomPoll    = time.Millisecond
+	roomPollMax = 50 * time.Millisecond
+)
 
 // Backlog is the bytes the node owes its connections: queued or handed to
 // the kernel and not taken yet, plus the messages waiting for fan-out.
@@ -71,12 +75,13 @@ func (c *Core) makeRoom(ctx context.Context, b Backoff, source string) *Error {
 // waitForRoom returns once the backlog is back under its bound, or with
 // ctx's error (or ErrShuttingDown) when that comes first.
 func (c *Core) waitForRoom(ctx context.Context) error {
-	t := time.NewTicker(roomPoll)
+	t := time.NewTimer(roomPoll)
 	defer t.Stop()
-	for c.behind() {
+	for wait := roomPoll; c.behind(); wait = min(2*wait, roomPollMax) {
 		if c.closing.Load() {
 			return ErrShuttingDown
 		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

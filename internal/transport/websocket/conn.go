@@ -191,6 +191,13 @@ func (c *Conn) queueLocked(frame []byte) {
 	c.engine.cfg.Backlog.Add(c.slot, len(frame))
 }
 
+// dropOwedLocked forgets what a closed connection still owed its peer,
+// queued or unsent, and takes it out of the node's backlog; c.mu held.
+func (c *Conn) dropOwedLocked() {
+	c.engine.cfg.Backlog.Add(c.slot, -(c.queued + int(c.unsent.Swap(0))))
+	c.queue, c.queued = nil, 0
+}
+
 // release is told that n bytes handed to the wire have left: the kernel
 // took them, or a blocking write gave up on them. It returns what is still
 // unsent. Bytes dropped when the connection closed were already released,
@@ -355,8 +362,7 @@ func (c *Conn) onTransportClosed() {
 			code, reason = e.code, e.reason
 		}
 	}
-	c.engine.cfg.Backlog.Add(c.slot, -(c.queued + int(c.unsent.Swap(0))))
-	c.queue, c.queued = nil, 0
+	c.dropOwedLocked()
 	c.mu.Unlock()
 	c.engine.forget(c)
 	c.handler.OnClose(c, code, reason)

@@ -37,7 +37,10 @@ func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request, h Handler) (*Co
 		e.conns.add(c) // before the poller can report a close
 		c.published.Store(true)
 		if _, err := e.nb.AddConn(nb); err != nil {
+			c.mu.Lock()
 			c.state.Store(stateClosed) // so the handler hears nothing of it
+			c.dropOwedLocked()         // a heartbeat ping may have been queued meanwhile
+			c.mu.Unlock()
 			_ = nb.Close()
 			e.conns.remove(c)
 			return nil, err
