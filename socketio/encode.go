@@ -41,6 +41,15 @@ type encodedEvent struct {
 	numbered numbering
 }
 
+// Size is the event's bytes on the wire, for the node's backlog.
+func (e *encodedEvent) Size() int {
+	n := len(e.text)
+	for _, b := range e.bins {
+		n += len(b)
+	}
+	return n
+}
+
 // numbering is an event's recovery offset and the packet that carries it,
 // made once for every socket it reaches.
 type numbering struct {

@@ -64,9 +64,18 @@ func (m *Message) size() int {
 		n += len(m.Pub.Data)
 	case m.Push != nil:
 		n += len(m.Push.Data) + len(m.Push.Event)
+	case m.Payload != nil:
+		if s, ok := m.Payload.(Sized); ok {
+			n += s.Size()
+		}
 	}
 	return n
 }
+
+// Sized is a KindDirect payload that knows its size on the wire, so the
+// backlog counts a large direct packet at its weight while it waits for
+// fan-out.
+type Sized interface{ Size() int }
 
 // Format is one way of putting messages on the wire: herald's JSON frames,
 // the Socket.IO packets of one namespace. Formats are compared by
