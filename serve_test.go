@@ -21,9 +21,9 @@ import (
 
 // startServed runs a node with Node.Serve on a loopback listener. The
 // testServer's httptest.Server only carries the URL, for its helpers.
-func startServed(t *testing.T, cfg Config) (*testServer, <-chan error) {
+func startServed(t *testing.T, cfg Config, opts ...Option) (*testServer, <-chan error) {
 	t.Helper()
-	n, err := New(cfg)
+	n, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,17 +355,8 @@ func TestServeWarnsOfTooFewOpenFiles(t *testing.T) {
 		var logged strings.Builder
 		cfg := testConfig()
 		cfg.Limits.MaxConnections, cfg.HTTP.MaxConnections = tc.conns, tc.conns/4+1
-		n, err := New(cfg, WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		served := make(chan error, 1)
-		go func() { served <- n.Serve(ln, nil) }()
-		n.Shutdown(context.Background())
+		s, served := startServed(t, cfg, WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))))
+		s.node.Shutdown(context.Background())
 		<-served
 		if warned := strings.Contains(logged.String(), "open-files limit"); warned != tc.warns {
 			t.Errorf("limits %d+%d with %d open files: warned %v; log:\n%s", tc.conns, tc.conns/4+1, rl.Cur, warned, logged.String())

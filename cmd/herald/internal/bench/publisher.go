@@ -46,16 +46,9 @@ type publisher struct {
 // publish sends publications through POST /api/publish, paced at
 // cfg.rate, for cfg.duration, and returns when the last answer is in.
 func publish(ctx context.Context, cfg publishConfig) pubStats {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.conc,
-		MaxIdleConnsPerHost: cfg.conc,
-		MaxConnsPerHost:     cfg.conc,
-		IdleConnTimeout:     30 * time.Second,
-		DisableCompression:  true,
-	}
-	defer tr.CloseIdleConnections()
-	p := &publisher{cfg: cfg, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	client := apiClient(cfg.conc)
+	defer client.CloseIdleConnections()
+	p := &publisher{cfg: cfg, client: client}
 	p.stats.RTT = NewHistogram()
 	if cfg.rate > 0 {
 		p.paced(ctx)
@@ -139,6 +132,20 @@ func (p *publisher) flatOut(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// apiClient is an HTTP client for the server API with at most conc
+// connections, kept open between requests.
+func apiClient(conc int) *http.Client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:        conc,
+		MaxIdleConnsPerHost: conc,
+		MaxConnsPerHost:     conc,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
 var keyDelivered = []byte(`"delivered":`)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -55,16 +54,8 @@ type soakJob struct {
 
 // run sends until ctx ends, then waits for the answers in flight.
 func (l *soakLoad) run(ctx context.Context) {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        l.conc,
-		MaxIdleConnsPerHost: l.conc,
-		MaxConnsPerHost:     l.conc,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-	defer tr.CloseIdleConnections()
-	l.client = &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	l.client = apiClient(l.conc)
+	defer l.client.CloseIdleConnections()
 	rtt := NewHistogram()
 	jobs := make(chan soakJob, l.conc)
 	var wg sync.WaitGroup
