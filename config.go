@@ -63,6 +63,11 @@ type Config struct {
 	// HistoryMetaTTL is how long a channel's offsets outlive its last
 	// publication. Zero means 24h.
 	HistoryMetaTTL time.Duration `yaml:"history_meta_ttl"`
+	// DataDir is where the node keeps what survives a restart: the
+	// channel streams, with History.Store "disk". Empty keeps nothing.
+	DataDir string `yaml:"data_dir"`
+	// History sets where channel streams live and how clients resume them.
+	History History `yaml:"history"`
 
 	// DefaultChannel is the policy of channels without a namespace.
 	DefaultChannel ChannelPolicy `yaml:"default_channel"`
@@ -121,6 +126,33 @@ type Limits struct {
 	// 67108864 (64 MiB).
 	MaxNodeQueueBytes int `yaml:"max_node_queue_bytes"`
 }
+
+// History sets where channel streams (offsets, epochs and kept
+// publications) live and how clients resume them. Zero values mean the
+// defaults given.
+type History struct {
+	// Store is "memory" (streams are lost on restart) or "disk" (kept in
+	// DataDir across restarts). Zero means "memory".
+	Store string `yaml:"store"`
+	// Fsync is, for the disk store, "always" (a publish is acknowledged,
+	// and delivered, once it is on disk) or a duration: publishes are
+	// acknowledged at once and written in batches that often, so a crash
+	// loses at most that much. Zero means "200ms".
+	Fsync string `yaml:"fsync"`
+	// RecoveryMax is the most publications one resume replays; a client
+	// that missed more is told it did not recover. Zero means 1000.
+	RecoveryMax int `yaml:"recovery_max"`
+}
+
+// History stores.
+const (
+	StoreMemory = "memory"
+	StoreDisk   = "disk"
+)
+
+// FsyncAlways is the History.Fsync that acknowledges a publish once it
+// is on disk.
+const FsyncAlways = "always"
 
 // Heartbeat sets server pings. Zero values mean the defaults given.
 type Heartbeat struct {
@@ -246,6 +278,9 @@ func (c Config) withDefaults() Config {
 	setInt(&h.MaxHeaderBytes, 64<<10)
 	setInt(&h.MaxConnections, 10000)
 	setDur(&c.HistoryMetaTTL, 24*time.Hour)
+	setStr(&c.History.Store, StoreMemory)
+	setStr(&c.History.Fsync, "200ms")
+	setInt(&c.History.RecoveryMax, 1000)
 	c.DefaultChannel = c.DefaultChannel.withDefaults()
 	ns := make(map[string]ChannelPolicy, len(c.Namespaces))
 	for name, p := range c.Namespaces {
@@ -287,7 +322,8 @@ var namespaceName = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 
 // Validate checks the configuration and names the first bad key.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.validateLimits, c.validatePolicies, c.validateLog, c.validateOrigins, c.validateSocketIO} {
+	for _, check := range []func() error{c.validateLimits, c.validatePolicies, c.validateLog, c.validateOrigins,
+		c.validateHistory, c.validateSocketIO} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -302,6 +338,7 @@ func (c Config) validateLimits() error {
 		"limits.max_subscriptions": c.Limits.MaxSubscriptions, "limits.command_burst": c.Limits.CommandBurst,
 		"limits.max_api_body": c.Limits.MaxAPIBody, "limits.max_node_queue_bytes": c.Limits.MaxNodeQueueBytes,
 		"http.max_header_bytes": c.HTTP.MaxHeaderBytes, "http.max_connections": c.HTTP.MaxConnections,
+		"history.recovery_max": c.History.RecoveryMax,
 	}
 	for key, v := range ints {
 		if v < 0 {
@@ -385,6 +422,38 @@ func (c Config) validateOrigins() error {
 
 func (c Config) validateSocketIO() error { return c.SocketIO.Validate() }
 
+func (c Config) validateHistory() error {
+	switch c.History.Store {
+	case "", StoreMemory:
+	case StoreDisk:
+		if c.DataDir == "" {
+			return fmt.Errorf("history.store: %q keeps streams in data_dir, which is not set", StoreDisk)
+		}
+	default:
+		return fmt.Errorf("history.store: %q is not one of memory, disk", c.History.Store)
+	}
+	if _, err := c.History.fsyncInterval(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// fsyncInterval is History.Fsync as the disk store takes it: 0 for
+// "always", else the batch interval.
+func (h History) fsyncInterval() (time.Duration, error) {
+	switch h.Fsync {
+	case FsyncAlways:
+		return 0, nil
+	case "":
+		return 200 * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(h.Fsync)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("history.fsync: %q is neither %q nor a positive duration such as 200ms", h.Fsync, FsyncAlways)
+	}
+	return d, nil
+}
+
 // coreConfig is what the core enforces, from the configuration with its
 // defaults filled in.
 func (c Config) coreConfig() core.Config {
@@ -402,6 +471,8 @@ func (c Config) coreConfig() core.Config {
 		DefaultChannel: c.DefaultChannel.corePolicy(),
 		Namespaces:     ns,
 		HistoryMetaTTL: c.HistoryMetaTTL,
+		RecoveryMax:    c.History.RecoveryMax,
+		MaxReplayBytes: l.MaxQueueBytes / 2,
 	}
 }
 

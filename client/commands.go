@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/heraldhq/herald/internal/protocol/jsonproto"
 )
 
 // Subscribe subscribes to ch; its publications then arrive at
@@ -67,7 +69,11 @@ func (c *Client) Presence(ctx context.Context, ch string) ([]ClientInfo, error) 
 // of them (all when 0).
 func (c *Client) History(ctx context.Context, ch string, since *uint64, limit int) (HistoryResult, error) {
 	var r historyResult
-	if err := c.do(ctx, command{Op: opHistory, Channel: ch, Since: since, Limit: limit}, "", &r); err != nil {
+	cmd := command{Op: opHistory, Channel: ch, Limit: limit}
+	if since != nil {
+		cmd.Since = &jsonproto.Since{Offset: *since}
+	}
+	if err := c.do(ctx, cmd, "", &r); err != nil {
 		return HistoryResult{}, err
 	}
 	out := HistoryResult{Offset: r.Offset, Epoch: r.Epoch, Publications: make([]Publication, len(r.Publications))}

@@ -31,7 +31,7 @@ func (s *Socket) join(room string, by core.Asker) error {
 	if s.state.Load() == socketClosed {
 		return ErrDisconnected
 	}
-	_, e := s.srv.core.Subscribe(&s.client, ch, by)
+	_, e := s.srv.core.Subscribe(&s.client, ch, by, nil)
 	switch {
 	case e == nil, errors.Is(e, core.ErrAlreadySubscribed):
 		return nil

@@ -74,6 +74,9 @@ type Broker interface {
 	PublishLeave(ctx context.Context, ch string, info *record.ClientInfo) error
 	// History returns kept publications of ch and the stream's position.
 	History(ctx context.Context, ch string, opts HistoryOptions) ([]*record.Publication, StreamPosition, error)
+	// RemoveHistory forgets ch's kept publications and keeps its
+	// position, so clients resuming from before learn they missed some.
+	RemoveHistory(ctx context.Context, ch string) error
 	// Close stops the broker.
 	Close() error
 }

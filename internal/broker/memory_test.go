@@ -30,7 +30,7 @@ func (c *collector) HandleJoin(ch string, _ *record.ClientInfo) {
 func (c *collector) HandleLeave(string, *record.ClientInfo) {}
 
 func newTestBroker(t *testing.T) (*MemoryBroker, *collector, *time.Time) {
-	b := NewMemoryBroker(time.Hour)
+	b := NewMemoryBroker(time.Hour, nil)
 	now := time.Unix(1000, 0)
 	b.now = func() time.Time { return now }
 	c := &collector{}

@@ -84,6 +84,18 @@ shutdown_delay: 5s
 shutdown_timeout: 10s
 # How long a channel's offsets outlive its last publication.
 history_meta_ttl: 24h
+# Directory for what survives a restart (history.store: disk). Empty keeps nothing on disk.
+data_dir: ""
+
+# Channel streams: their history, and how clients resume them.
+history:
+  # Where streams live: memory (lost on restart) or disk (in data_dir, kept across restarts).
+  store: memory
+  # Disk only: "always" acknowledges a publish once it is on disk; a duration (200ms) writes in batches
+  # that often, acknowledging at once: a crash can lose that much.
+  fsync: 200ms
+  # Most publications one resume replays; a client that missed more is told it did not recover.
+  recovery_max: 1000
 
 # Policy of channels without a namespace (no ":" in the name).
 default_channel:

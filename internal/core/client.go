@@ -93,6 +93,11 @@ type Client struct {
 	limiter atomic.Pointer[rate.Limiter]
 	// expiry ends the connection when its credentials expire.
 	expiry *time.Timer
+	// held is set while the client resumes channels: their live messages
+	// wait for the replay (see Holds). holdMu guards it and its content,
+	// and is the one lock fan-out takes, only while held is set.
+	held   atomic.Pointer[holding]
+	holdMu sync.Mutex
 }
 
 // Init binds the client to its core and session, with its id. It must be

@@ -34,6 +34,12 @@ type Config struct {
 	// HistoryMetaTTL is how long a channel's offsets outlive its last
 	// publication.
 	HistoryMetaTTL time.Duration
+	// RecoveryMax bounds one resume: a client that missed more
+	// publications than this is told it did not recover rather than sent
+	// them all. MaxReplayBytes bounds the replay's size the same way (half
+	// a connection's queue, so a replay never cuts its client off).
+	RecoveryMax    int
+	MaxReplayBytes int
 	// Backlog counts the bytes the transports have queued for their
 	// connections; nil counts none (only the hub's pending messages).
 	Backlog *backlog.Meter
@@ -70,6 +76,9 @@ type Options struct {
 	Log *slog.Logger
 	// Metrics are the counters the core and its adapters keep.
 	Metrics *Metrics
+	// Streams, when set, keeps the node's channel streams across
+	// restarts (history.store: disk).
+	Streams broker.StreamStore
 }
 
 // Core is one node's engine.
@@ -108,7 +117,7 @@ func New(cfg Config, opts Options) (*Core, error) {
 	c := &Core{cfg: cfg, id: randomID(4), log: opts.Log, auth: opts.Authenticate, verifier: opts.Verifier,
 		hooks: opts.Hooks, metrics: opts.Metrics}
 	c.hub = hub.New()
-	c.broker = broker.NewMemoryBroker(cfg.HistoryMetaTTL)
+	c.broker = broker.NewMemoryBroker(cfg.HistoryMetaTTL, opts.Streams)
 	c.presence = broker.NewMemoryPresence()
 	if err := c.broker.Run(c.hub); err != nil {
 		c.hub.Close()

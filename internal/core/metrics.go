@@ -22,6 +22,8 @@ type Metrics struct {
 	APIRequests         *prometheus.CounterVec
 	SocketIODisconnects *prometheus.CounterVec
 	Overloaded          *prometheus.CounterVec
+	Resumes             *prometheus.CounterVec
+	Replayed            prometheus.Counter
 }
 
 // NewMetrics makes the counters, unregistered.
@@ -40,6 +42,9 @@ func NewMetrics() *Metrics {
 		SocketIODisconnects: counterVec("socketio_disconnects_total", "Socket.IO sockets disconnected, by reason.", "reason"),
 		Overloaded: counterVec("backpressure_refusals_total",
 			"Publications and pushes refused (503) or timed out waiting because the fan-out backlog was past limits.max_node_queue_bytes, by source.", "source"),
+		Resumes: counterVec("resumes_total",
+			"Subscriptions that resumed a stream, by result: recovered (nothing missed is lost) or not_recovered.", "result"),
+		Replayed: counter("replayed_publications_total", "Publications replayed to clients resuming a stream."),
 	}
 }
 
@@ -90,7 +95,8 @@ func (m *Metrics) SocketIODisconnected(reason string) {
 // Collectors lists every counter, for registering.
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.ConnectionsAccepted, m.ConnectionsRejected, m.Disconnects, m.Commands,
-		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects, m.Overloaded}
+		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects, m.Overloaded,
+		m.Resumes, m.Replayed}
 }
 
 func counter(name, help string) prometheus.Counter {
@@ -99,4 +105,14 @@ func counter(name, help string) prometheus.Counter {
 
 func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: name, Help: help}, labels)
+}
+
+// recovery counts a resuming subscribe.
+func (m *Metrics) recovery(r Resumed) {
+	result := "not_recovered"
+	if r.Recovered {
+		result = "recovered"
+	}
+	m.Resumes.WithLabelValues(result).Inc()
+	m.Replayed.Add(float64(r.Replayed))
 }

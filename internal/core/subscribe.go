@@ -24,39 +24,55 @@ const (
 // take it, presence records it and subscribers are told, as the channel's
 // namespace says. It returns the channel's stream position. Subscribing
 // twice fails with ErrAlreadySubscribed (409).
-func (c *Core) Subscribe(cl *Client, ch string, by Asker) (broker.StreamPosition, *Error) {
+//
+// With since, the client resumes the stream: the publications after it
+// are replayed, then the live ones follow with no gap and no duplicate
+// at the seam (see Subscription.Start, which the adapter must call). The
+// client's session must be a Replayer.
+func (c *Core) Subscribe(cl *Client, ch string, by Asker, since *Since) (Subscription, *Error) {
 	if e := checkChannel(ch); e != nil {
-		return broker.StreamPosition{}, e
+		return Subscription{}, e
 	}
 	p, known := c.PolicyFor(ch)
 	if by == ByClient {
 		var e *Error
 		if p, e = c.mayRead(cl, ch); e != nil {
-			return broker.StreamPosition{}, e
+			return Subscription{}, e
 		}
 	}
 	if e := c.maySubscribeNow(cl, ch); e != nil {
-		return broker.StreamPosition{}, e
+		return Subscription{}, e
 	}
 	if e := c.onSubscribe(cl, ch); e != nil {
-		return broker.StreamPosition{}, e
+		return Subscription{}, e
 	}
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if e := c.maySubscribe(cl, ch); e != nil { // again: the hook ran unlocked
-		return broker.StreamPosition{}, e
+		return Subscription{}, e
+	}
+	if since != nil {
+		cl.hold(ch) // before the hub: nothing live may slip past the replay
 	}
 	if c.hub.Subscribe(ch, cl.session) {
 		if err := c.broker.Subscribe(cl, ch); err != nil {
 			c.hub.Unsubscribe(ch, cl.session)
-			return broker.StreamPosition{}, internal("subscribe failed", err)
+			if since != nil {
+				cl.release(ch, 0, cl.session.(Replayer))
+			}
+			return Subscription{}, internal("subscribe failed", err)
 		}
 	}
 	cl.setChannels(chanSet(cl.Channels()).with(ch))
 	if known {
 		c.announce(cl, cl, ch, p, true)
 	}
-	return c.position(cl, ch), nil
+	if since == nil {
+		return Subscription{Position: c.position(cl, ch)}, nil
+	}
+	r, replay := c.resume(cl, ch, *since)
+	c.metrics.recovery(r)
+	return Subscription{Position: r.Position, Resume: &r, cl: cl, ch: ch, replay: replay}, nil
 }
 
 // maySubscribeNow is maySubscribe under the client's lock.

@@ -104,6 +104,11 @@ func (s *Session) handleLine(line []byte) {
 	}
 	result, e := s.dispatch(cmd)
 	s.reply(cmd.ID, result, e)
+	if f := s.afterReply; f != nil {
+		s.afterReply = nil
+		s.sendReplies()
+		f()
+	}
 	if r := s.closeAfter; r != nil {
 		s.closeAfter = nil
 		s.close(r.Close, r.Message)

@@ -50,14 +50,28 @@ type subscribeResult struct {
 	Channel string `json:"channel"`
 	Offset  uint64 `json:"offset"`
 	Epoch   string `json:"epoch"`
+	// Recovered and Replayed answer a subscribe with since.
+	Recovered *bool `json:"recovered,omitempty"`
+	Replayed  *int  `json:"replayed,omitempty"`
 }
 
+// cmdSubscribe subscribes; with since, the replay and then the live
+// publications follow the reply (afterReply).
 func (s *Session) cmdSubscribe(cmd jsonproto.Command) (any, *jsonproto.Error) {
-	pos, e := s.srv.core.Subscribe(&s.client, cmd.Channel, core.ByClient)
+	var since *core.Since
+	if cmd.Since != nil {
+		since = &core.Since{Offset: cmd.Since.Offset, Epoch: cmd.Since.Epoch}
+	}
+	sub, e := s.srv.core.Subscribe(&s.client, cmd.Channel, core.ByClient, since)
 	if e != nil {
 		return nil, wireError(e)
 	}
-	return subscribeResult{Channel: cmd.Channel, Offset: pos.Offset, Epoch: pos.Epoch}, nil
+	r := subscribeResult{Channel: cmd.Channel, Offset: sub.Position.Offset, Epoch: sub.Position.Epoch}
+	if res := sub.Resume; res != nil {
+		r.Recovered, r.Replayed = &res.Recovered, &res.Replayed
+		s.afterReply = sub.Start
+	}
+	return r, nil
 }
 
 func (s *Session) cmdUnsubscribe(cmd jsonproto.Command) (any, *jsonproto.Error) {
@@ -109,7 +123,7 @@ type historyResult struct {
 func (s *Session) cmdHistory(cmd jsonproto.Command) (any, *jsonproto.Error) {
 	q := core.HistoryQuery{Limit: cmd.Limit, Epoch: cmd.Epoch}
 	if cmd.Since != nil {
-		q.Since = *cmd.Since
+		q.Since, q.Epoch = cmd.Since.Offset, cmd.Since.Epoch
 	}
 	pubs, pos, err := s.srv.core.ClientHistory(&s.client, cmd.Channel, q)
 	if err != nil {

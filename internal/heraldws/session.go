@@ -29,6 +29,9 @@ type Session struct {
 	// closeAfter, when set by a command, closes the connection once the
 	// command's reply is queued.
 	closeAfter *core.Error
+	// afterReply, when set by a command, runs once the command's reply
+	// is queued (a resume's replay, which must follow its reply).
+	afterReply func()
 
 	// qmu guards frames and draining: the frames read and not yet
 	// handled, and whether the command goroutine is running.
@@ -105,8 +108,16 @@ func (s *Session) Unsubscribed(ch, reason string) {
 // Format implements hub.Subscriber.
 func (s *Session) Format() hub.Format { return frames }
 
-// Deliver implements hub.Subscriber.
-func (s *Session) Deliver(_ *hub.Message, encoded any) bool {
+// Deliver implements hub.Subscriber; what a resume holds back waits.
+func (s *Session) Deliver(m *hub.Message, encoded any) bool {
+	if s.client.Holds(m, encoded) {
+		return false
+	}
+	return s.DeliverNow(m, encoded)
+}
+
+// DeliverNow implements core.Replayer.
+func (s *Session) DeliverNow(_ *hub.Message, encoded any) bool {
 	frame, _ := encoded.([]byte)
 	if frame == nil {
 		return false

@@ -31,11 +31,12 @@ type Command struct {
 	Channel string `json:"channel,omitempty"`
 	// Data is the payload of a publish.
 	Data json.RawMessage `json:"data,omitempty"`
-	// Since asks history for publications after this offset. A client
-	// recovers after a reconnect by subscribing, then asking history for
-	// everything after the last offset it saw.
-	Since *uint64 `json:"since,omitempty"`
-	// Epoch is the stream epoch Since belongs to.
+	// Since is a position in the channel's stream: for subscribe, where
+	// the client resumes (the publications after it are replayed before
+	// the live ones); for history, where the listing starts.
+	Since *Since `json:"since,omitempty"`
+	// Epoch is the stream epoch Since belongs to, when Since is given as
+	// a bare offset.
 	Epoch string `json:"epoch,omitempty"`
 	// Limit caps how many publications history returns.
 	Limit int `json:"limit,omitempty"`
@@ -81,8 +82,39 @@ func DecodeCommand(line []byte) (Command, error) {
 	if cmd.Op == "" {
 		return cmd, &DecodeError{ID: cmd.ID, Reason: `bad command: missing "op"`}
 	}
+	if cmd.Since != nil && cmd.Since.Epoch == "" {
+		cmd.Since.Epoch = cmd.Epoch
+	}
 	return cmd, nil
 }
+
+// Since is a stream position a client sends: an offset and the epoch it
+// belongs to. On the wire it is {"offset": 42, "epoch": "ab12"}, or a
+// bare offset with the command's "epoch" beside it.
+type Since struct {
+	Offset uint64 `json:"offset"`
+	Epoch  string `json:"epoch"`
+}
+
+// UnmarshalJSON reads either form.
+func (s *Since) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] != '{' {
+		if err := json.Unmarshal(b, &s.Offset); err != nil {
+			return errBadSince
+		}
+		return nil
+	}
+	type plain Since
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode((*plain)(s)); err != nil {
+		return errBadSince
+	}
+	return nil
+}
+
+var errBadSince = errors.New(`field "since" must be an offset or {"offset": N, "epoch": "..."}`)
 
 // describe turns a JSON error into a message that names the problem.
 func describe(err error) string {
@@ -93,6 +125,8 @@ func describe(err error) string {
 		return fmt.Sprintf("bad command: invalid JSON at byte %d: %v", syn.Offset, syn)
 	case errors.As(err, &typ):
 		return fmt.Sprintf("bad command: field %q must be %v", typ.Field, typ.Type)
+	case errors.Is(err, errBadSince):
+		return "bad command: " + errBadSince.Error()
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return "bad command: " + strings.TrimPrefix(err.Error(), "json: ")
 	default:

@@ -10,7 +10,8 @@ import (
 )
 
 func TestDecodeCommand(t *testing.T) {
-	since := uint64(7)
+	since := Since{Offset: 7, Epoch: "e"}
+	resume := Since{Offset: 9, Epoch: "ab"}
 	cases := []struct {
 		in      string
 		want    Command
@@ -21,6 +22,9 @@ func TestDecodeCommand(t *testing.T) {
 		{in: `{"id":2,"op":"subscribe","channel":"chat:a"}`, want: Command{ID: 2, Op: "subscribe", Channel: "chat:a"}},
 		{in: `{"id":3,"op":"publish","channel":"c","data":{"x":[1,2]}}`, want: Command{ID: 3, Op: "publish", Channel: "c", Data: json.RawMessage(`{"x":[1,2]}`)}},
 		{in: `{"id":4,"op":"history","channel":"c","since":7,"limit":2,"epoch":"e"}`, want: Command{ID: 4, Op: "history", Channel: "c", Since: &since, Limit: 2, Epoch: "e"}},
+		{in: `{"id":11,"op":"subscribe","channel":"c","since":{"offset":9,"epoch":"ab"}}`, want: Command{ID: 11, Op: "subscribe", Channel: "c", Since: &resume}},
+		{in: `{"id":12,"op":"subscribe","channel":"c","since":{"offset":9,"era":"ab"}}`, wantErr: `"since" must be an offset or`, wantID: 12},
+		{in: `{"id":13,"op":"subscribe","channel":"c","since":"9"}`, wantErr: `"since" must be an offset or`, wantID: 13},
 		{in: `{"op":"connect","token":"t"}`, want: Command{Op: "connect", Token: "t"}},
 		{in: `{"id":5}`, wantErr: `missing "op"`, wantID: 5},
 		{in: `{"id":6,"op":"ping","colour":"red"}`, wantErr: `unknown field "colour"`, wantID: 6},

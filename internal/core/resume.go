@@ -1,0 +1,165 @@
+package core
+
+import (
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/hub"
+	"github.com/heraldhq/herald/internal/protocol/record"
+)
+
+// Since is where a client's copy of a channel's stream stands: the
+// offset of the last publication it has, in the stream's epoch.
+type Since struct {
+	Offset uint64
+	Epoch  string
+}
+
+// Resumed says how a resuming subscribe went.
+type Resumed struct {
+	// Position is where the stream stands; live publications follow it.
+	Position broker.StreamPosition
+	// Recovered is true when every publication after Since is replayed:
+	// the client's copy has no gap. False when the epoch changed, the
+	// history no longer reaches back, or the gap is past the recovery
+	// bound.
+	Recovered bool
+	// Replayed is how many publications the replay holds.
+	Replayed int
+}
+
+// Replayer is a session that takes missed publications before its live
+// ones: Subscribe with a Since needs one.
+type Replayer interface {
+	hub.Subscriber
+	// DeliverNow queues m as Deliver does, without asking Client.Holds:
+	// the core replays and releases held messages through it.
+	DeliverNow(m *hub.Message, encoded any) bool
+}
+
+// resume decides what a client resuming ch at since is sent: it reads
+// the stream once, after the client joined the hub, so every publication
+// past what it reads reaches the client live (and is held until the
+// replay is done). cl.mu held.
+func (c *Core) resume(cl *Client, ch string, since Since) (Resumed, []*record.Publication) {
+	bound := c.cfg.RecoveryMax
+	pubs, pos, err := c.broker.History(cl, ch, broker.HistoryOptions{Since: since.Offset, Limit: bound})
+	if err != nil {
+		c.log.Warn("reading history to resume", "channel", ch, "err", err)
+		return Resumed{Position: c.position(cl, ch)}, nil
+	}
+	r := Resumed{Position: pos}
+	switch {
+	case since.Offset > 0 && since.Epoch != pos.Epoch, since.Offset > pos.Offset:
+		return r, nil // another stream: its offsets say nothing of the client's
+	case pos.Offset-since.Offset > uint64(bound), replayBytes(pubs) > c.cfg.MaxReplayBytes:
+		return r, nil // past the bound: the client reloads instead
+	}
+	r.Recovered = uint64(len(pubs)) == pos.Offset-since.Offset
+	r.Replayed = len(pubs)
+	return r, pubs
+}
+
+func replayBytes(pubs []*record.Publication) int {
+	n := 0
+	for _, p := range pubs {
+		n += len(p.Data) + len(p.Channel) + 64
+	}
+	return n
+}
+
+// Subscription is what Subscribe did.
+type Subscription struct {
+	// Position is where the channel's stream stands.
+	Position broker.StreamPosition
+	// Resume says how the resume went, when Subscribe was given a Since.
+	Resume *Resumed
+
+	cl     *Client
+	ch     string
+	replay []*record.Publication
+}
+
+// Start sends a resuming client the replay, then the live publications
+// held meanwhile that come after it, and lets later ones through. The
+// adapter calls it once the subscribe reply is queued, so the client
+// hears how the resume went first. Without a resume it does nothing.
+func (s Subscription) Start() {
+	if s.Resume == nil {
+		return
+	}
+	sess, _ := s.cl.session.(Replayer)
+	f := sess.Format()
+	for _, p := range s.replay {
+		m := &hub.Message{Kind: hub.KindPublication, Channel: s.ch, Pub: p}
+		sess.DeliverNow(m, f.Encode(m))
+	}
+	s.cl.release(s.ch, s.Resume.Position.Offset, sess)
+	sess.Flush()
+}
+
+// holding is what a client holds back while it resumes channels: the
+// live messages fan-out brought for each, in order.
+type holding struct {
+	channels map[string][]heldMessage
+}
+
+type heldMessage struct {
+	m       *hub.Message
+	encoded any
+}
+
+// Holds is what a session's Deliver asks first: while the client resumes
+// m's channel, m waits for the replay and Holds takes it. Fan-out calls
+// it for every delivery, so it costs one atomic load when nothing is
+// held.
+func (cl *Client) Holds(m *hub.Message, encoded any) bool {
+	if cl.held.Load() == nil || m.Targets != nil {
+		return false
+	}
+	cl.holdMu.Lock()
+	defer cl.holdMu.Unlock()
+	h := cl.held.Load()
+	if h == nil {
+		return false
+	}
+	q, ok := h.channels[m.Channel]
+	if !ok {
+		return false
+	}
+	h.channels[m.Channel] = append(q, heldMessage{m, encoded})
+	return true
+}
+
+// hold starts holding ch's live messages.
+func (cl *Client) hold(ch string) {
+	cl.holdMu.Lock()
+	defer cl.holdMu.Unlock()
+	h := cl.held.Load()
+	if h == nil {
+		h = &holding{channels: map[string][]heldMessage{}}
+		cl.held.Store(h)
+	}
+	h.channels[ch] = nil
+}
+
+// release delivers ch's held messages, but for publications at or before
+// last (the replay, or what the client is told it has), and stops
+// holding ch. Fan-out waits on holdMu meanwhile, so nothing overtakes
+// them.
+func (cl *Client) release(ch string, last uint64, sess Replayer) {
+	cl.holdMu.Lock()
+	defer cl.holdMu.Unlock()
+	h := cl.held.Load()
+	if h == nil {
+		return
+	}
+	for _, x := range h.channels[ch] {
+		if x.m.Kind == hub.KindPublication && x.m.Pub.Offset <= last {
+			continue
+		}
+		sess.DeliverNow(x.m, x.encoded)
+	}
+	delete(h.channels, ch)
+	if len(h.channels) == 0 {
+		cl.held.Store(nil)
+	}
+}
