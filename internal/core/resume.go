@@ -78,10 +78,16 @@ type Subscription struct {
 	replay []*record.Publication
 }
 
-// Start sends a resuming client the replay, then the live publications
-// held meanwhile that come after it, and lets later ones through. The
-// adapter calls it once the subscribe reply is queued, so the client
-// hears how the resume went first. Without a resume it does nothing.
+// Start sends a resuming client the replay, then lets the live
+// publications through: those that fan-out brought meanwhile and that
+// come after the replay, then the later ones. The adapter calls it once
+// the subscribe reply is queued, so the client hears how the resume went
+// first. Without a resume it does nothing.
+//
+// The release goes through the hub's queue behind every publication the
+// replay holds: fan-out may still be on its way with some of them, queued
+// before the client joined the channel and delivered after. Released any
+// earlier, those would reach the client a second time, after newer ones.
 func (s Subscription) Start() {
 	if s.Resume == nil {
 		return
@@ -92,8 +98,17 @@ func (s Subscription) Start() {
 		m := &hub.Message{Kind: hub.KindPublication, Channel: s.ch, Pub: p}
 		sess.DeliverNow(m, f.Encode(m))
 	}
-	s.cl.release(s.ch, s.Resume.Position.Offset, sess)
 	sess.Flush()
+	marker := &releaseMarker{cl: s.cl, ch: s.ch, last: s.Resume.Position.Offset}
+	s.cl.core.hub.Broadcast(&hub.Message{Kind: hub.KindDirect, Targets: []hub.Subscriber{sess}, Payload: marker})
+}
+
+// releaseMarker, reaching its client through fan-out, ends the holding
+// of ch: publications up to last were replayed.
+type releaseMarker struct {
+	cl   *Client
+	ch   string
+	last uint64
 }
 
 // holding is what a client holds back while it resumes channels: the
@@ -108,25 +123,33 @@ type heldMessage struct {
 }
 
 // Holds is what a session's Deliver asks first: while the client resumes
-// m's channel, m waits for the replay and Holds takes it. Fan-out calls
-// it for every delivery, so it costs one atomic load when nothing is
-// held.
-func (cl *Client) Holds(m *hub.Message, encoded any) bool {
-	if cl.held.Load() == nil || m.Targets != nil {
-		return false
+// m's channel, m waits for the replay and Holds takes it (held). The end
+// of a resume comes this way too, and needsFlush says the messages it let
+// through need a flush. Fan-out calls it for every delivery, so it costs
+// one atomic load when nothing is held.
+func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
+	if cl.held.Load() == nil {
+		return false, false
+	}
+	if r, ok := m.Payload.(*releaseMarker); ok && r.cl == cl {
+		sess, _ := cl.session.(Replayer)
+		return true, cl.release(r.ch, r.last, sess)
+	}
+	if m.Targets != nil {
+		return false, false
 	}
 	cl.holdMu.Lock()
 	defer cl.holdMu.Unlock()
 	h := cl.held.Load()
 	if h == nil {
-		return false
+		return false, false
 	}
 	q, ok := h.channels[m.Channel]
 	if !ok {
-		return false
+		return false, false
 	}
 	h.channels[m.Channel] = append(q, heldMessage{m, encoded})
-	return true
+	return true, false
 }
 
 // hold starts holding ch's live messages.
@@ -142,24 +165,25 @@ func (cl *Client) hold(ch string) {
 }
 
 // release delivers ch's held messages, but for publications at or before
-// last (the replay, or what the client is told it has), and stops
-// holding ch. Fan-out waits on holdMu meanwhile, so nothing overtakes
-// them.
-func (cl *Client) release(ch string, last uint64, sess Replayer) {
+// last (the replay, or what the client is told it has), stops holding ch
+// and reports whether the session needs a flush. It runs on fan-out, or
+// with fan-out waiting on holdMu, so nothing overtakes them.
+func (cl *Client) release(ch string, last uint64, sess Replayer) (needsFlush bool) {
 	cl.holdMu.Lock()
 	defer cl.holdMu.Unlock()
 	h := cl.held.Load()
 	if h == nil {
-		return
+		return false
 	}
 	for _, x := range h.channels[ch] {
 		if x.m.Kind == hub.KindPublication && x.m.Pub.Offset <= last {
 			continue
 		}
-		sess.DeliverNow(x.m, x.encoded)
+		needsFlush = sess.DeliverNow(x.m, x.encoded) || needsFlush
 	}
 	delete(h.channels, ch)
 	if len(h.channels) == 0 {
 		cl.held.Store(nil)
 	}
+	return needsFlush
 }

@@ -110,8 +110,8 @@ func (s *Session) Format() hub.Format { return frames }
 
 // Deliver implements hub.Subscriber; what a resume holds back waits.
 func (s *Session) Deliver(m *hub.Message, encoded any) bool {
-	if s.client.Holds(m, encoded) {
-		return false
+	if held, needsFlush := s.client.Holds(m, encoded); held {
+		return needsFlush
 	}
 	return s.DeliverNow(m, encoded)
 }
