@@ -12,11 +12,13 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/backlog"
+	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/internal/heraldws"
 	"github.com/heraldhq/herald/internal/httpconn"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/sioboot"
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/transport/websocket"
 	"github.com/heraldhq/herald/socketio"
 	"github.com/prometheus/client_golang/prometheus"
@@ -110,9 +112,16 @@ func (n *Node) start(undo *unwind) error {
 	metrics := core.NewMetrics()
 	cc := n.cfg.coreConfig()
 	cc.Backlog = new(backlog.Meter)
-	n.core, err = core.New(cc, core.Options{Authenticate: n.authenticate.coreAuthenticator(),
-		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics})
+	streams, err := n.openStreams()
 	if err != nil {
+		return err
+	}
+	n.core, err = core.New(cc, core.Options{Authenticate: n.authenticate.coreAuthenticator(),
+		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics, Streams: streams})
+	if err != nil {
+		if streams != nil {
+			_ = streams.Close()
+		}
 		return err
 	}
 	undo.add(n.core.Stop)
@@ -127,6 +136,23 @@ func (n *Node) start(undo *unwind) error {
 		return err
 	}
 	return n.registerMetrics(metrics, undo)
+}
+
+// openStreams opens the disk store of channel streams, for
+// history.store: disk; nil for memory.
+func (n *Node) openStreams() (broker.StreamStore, error) {
+	if n.cfg.History.Store != StoreDisk {
+		return nil, nil
+	}
+	interval, err := n.cfg.History.fsyncInterval()
+	if err != nil {
+		return nil, err
+	}
+	d, err := store.Open(n.cfg.DataDir, store.Options{Fsync: interval})
+	if err != nil {
+		return nil, fmt.Errorf("herald: history.store disk: %w", err)
+	}
+	return d, nil
 }
 
 // verifier builds the JWT verifier from the token settings.

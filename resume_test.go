@@ -211,7 +211,7 @@ func resumeOnce(url, ch string, after uint64, epoch string, want int) error {
 func TestResumeSeam(t *testing.T) {
 	const clients, total = 200, 10000
 	cfg := resumeConfig()
-	cfg.History.RecoveryMax = total // a client may fall far behind the publisher
+	cfg.History.RecoveryMax = total     // a client may fall far behind the publisher
 	cfg.Limits.MaxQueueBytes = 64 << 20 // and be sent it all at once
 	s := startNode(t, cfg)
 	first := publishN(t, s.node, "feed:seam", 1)

@@ -24,9 +24,9 @@ type MemoryBroker struct {
 	metaTTL time.Duration
 	// store, when set, keeps the streams across restarts.
 	store StreamStore
-	now     func() time.Time
-	done    chan struct{}
-	once    sync.Once
+	now   func() time.Time
+	done  chan struct{}
+	once  sync.Once
 }
 
 type memoryShard struct {
