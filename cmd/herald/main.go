@@ -22,7 +22,7 @@ const usage = `herald — a real-time messaging server
 Usage:
   herald serve [--config FILE] [--addr :8080] [--api-key K] [--token-secret S] [--allow-anonymous]
   herald client ws://HOST/ws [--token T] [--sub CHANNEL]... [--pub CHANNEL]
-  herald bench idle|fanout|socketio|soak [flags] (herald bench -h for details)
+  herald bench idle|fanout|socketio|soak|history|resume [flags] (herald bench -h for details)
   herald gentoken --user U [--ttl 1h] [--channels a,b] [--secret S | --config FILE]
   herald genconfig
   herald checkconfig --config FILE

@@ -11,6 +11,11 @@
 //	soak    hold many connections for a long time with churn, publishes
 //	        and pushes; report the server's memory, goroutines and open
 //	        files over time and every delivery lost
+//	history publish flat out under history off, in memory and on disk
+//	        (batched and per-publish fsync); report publishes/s of each
+//	resume  drop many subscribers of a channel with history, publish,
+//	        reconnect them all with since; report how long until each
+//	        has every missed publication, and that it has them in order
 //
 // Without --url a scenario starts its own server (this executable's
 // `serve`, with a config of its own on a free loopback port) and stops it
@@ -53,6 +58,8 @@ Usage:
   herald bench socketio idle   [--target herald|node|both] [--conns 15000] ...
   herald bench socketio fanout [--target herald|node|both] [--subs 10000] [--rates 25,50,100] ...
   herald bench soak   [--conns 15000] [--duration 30m] [--churn 5] [--rate 200] [--push-rate 50] ...
+  herald bench history [--duration 15s] [--publishers 32] [--channels 100] [--history-size 100] [--json]
+  herald bench resume  [--clients 1000] [--missed 50] [--store memory|disk] [--json]
 
 Without --url the bench starts its own server (this binary's serve, on a
 free 127.0.0.1 port) and stops it at the end. With --url ws://127.0.0.1:PORT/ws
@@ -64,7 +71,8 @@ source address 127.0.0.2, 127.0.0.3, ... Run "herald bench idle -h" or
 "herald bench fanout -h" for every flag. "herald bench socketio" runs the
 same scenarios with Socket.IO v4 clients against herald and the Node
 reference server (bench/nodesio): "herald bench socketio -h". "herald bench
-soak -h" describes the soak.
+soak -h" describes the soak. "herald bench history" and "herald bench
+resume" always start their own servers (one per config for history).
 `
 
 // Env is what Main runs with.
@@ -80,7 +88,7 @@ type Env struct {
 func Main(args []string, env Env) error {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, Usage)
-		return usagef("bench needs a scenario: idle, fanout, socketio or soak")
+		return usagef("bench needs a scenario: idle, fanout, socketio, soak, history or resume")
 	}
 	if env.Executable == "" {
 		exe, err := os.Executable()
@@ -98,6 +106,10 @@ func Main(args []string, env Env) error {
 		return runScenario(env, func(ctx context.Context) error { return runSocketIO(ctx, rest, env) })
 	case "soak":
 		return runScenario(env, func(ctx context.Context) error { return runSoak(ctx, rest, env) })
+	case "history":
+		return runScenario(env, func(ctx context.Context) error { return runHistory(ctx, rest, env) })
+	case "resume":
+		return runScenario(env, func(ctx context.Context) error { return runResume(ctx, rest, env) })
 	case "worker":
 		return runWorker(rest, env.Stdin, env.Stdout, env.Stderr)
 	case "soak-worker":
@@ -107,7 +119,7 @@ func Main(args []string, env Env) error {
 		return flag.ErrHelp
 	default:
 		fmt.Fprint(env.Stderr, Usage)
-		return usagef("unknown bench scenario %q: use idle, fanout, socketio or soak", cmd)
+		return usagef("unknown bench scenario %q: use idle, fanout, socketio, soak, history or resume", cmd)
 	}
 }
 
