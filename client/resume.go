@@ -76,9 +76,15 @@ func (s *stream) accept(p Position) (deliver bool, gap *Resume) {
 	case p.Offset <= from.Offset:
 		return false, nil
 	case p.Offset > from.Offset+1 && from.Offset >= s.settle:
-		gap = &Resume{From: from, To: p, Gap: true,
-			Reason: fmt.Sprintf("offsets %d to %d missed", from.Offset+1, p.Offset-1)}
+		gap = &Resume{From: from, To: p, Gap: true, Reason: missedOffsets(from.Offset+1, p.Offset-1)}
 	}
 	s.pos = p
 	return true, gap
+}
+
+func missedOffsets(first, last uint64) string {
+	if first == last {
+		return fmt.Sprintf("offset %d missed", first)
+	}
+	return fmt.Sprintf("offsets %d to %d missed", first, last)
 }

@@ -108,7 +108,7 @@ type Resume struct {
 	// (the stream was started again, its offsets name another one),
 	// "N missed, M replayed" (the history did not reach back that far,
 	// or N is past the server's history.recovery_max), or, for a Gap,
-	// "offsets A to B missed".
+	// "offsets A to B missed" ("offset A missed" for one).
 	Reason string
 }
 
