@@ -35,8 +35,9 @@ type Client struct {
 	nextID uint64
 	// pending holds the calls waiting for a reply, by command id.
 	pending map[uint64]*call
-	// subs are the channels to subscribe to again after a reconnect.
-	subs map[string]struct{}
+	// subs are the channels to subscribe to again after a reconnect,
+	// with where their streams stand.
+	subs map[string]*stream
 	// closed is set by Close.
 	closed bool
 	// lost is why the last connection ended, for calls made before a new
@@ -55,8 +56,11 @@ type call struct {
 	err    error
 	// sub, for a subscribe, is the channel to remember for reconnects
 	// once the server agrees. The reading goroutine records it before
-	// reading on, so a reconnect right after cannot miss it.
+	// reading on, so a reconnect right after cannot miss it, nor the
+	// publications after the reply their position.
 	sub string
+	// since is the position a subscribe resumes from; nil for none.
+	since *Position
 }
 
 // Dial connects to o.URL and sends the connect command. It returns once
@@ -73,7 +77,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		opts:    o.withDefaults(),
 		done:    make(chan struct{}),
 		pending: make(map[uint64]*call),
-		subs:    make(map[string]struct{}),
+		subs:    make(map[string]*stream),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	l, err := c.connect(ctx)
@@ -136,6 +140,9 @@ func (c *Client) call(ctx context.Context, cmd command, sub string) (json.RawMes
 		return nil, err
 	}
 	cl := &call{done: make(chan struct{}), sub: sub}
+	if sub != "" && cmd.Since != nil {
+		cl.since = &Position{Offset: cmd.Since.Offset, Epoch: cmd.Since.Epoch}
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -196,7 +203,7 @@ func (c *Client) resolve(m *message) {
 	cl := c.pending[m.ID]
 	delete(c.pending, m.ID)
 	if cl != nil && cl.sub != "" && m.Error == nil {
-		c.subs[cl.sub] = struct{}{}
+		c.track(cl.sub, cl.since, m.Result)
 	}
 	c.mu.Unlock()
 	if cl == nil {
@@ -233,4 +240,27 @@ func (c *Client) newID() uint64 {
 	defer c.mu.Unlock()
 	c.nextID++
 	return c.nextID
+}
+
+// track starts tracking ch's stream from a subscribe's reply, as
+// resumed from since when not nil. c.mu held.
+func (c *Client) track(ch string, since *Position, result json.RawMessage) {
+	var r subscribeReply
+	_ = json.Unmarshal(result, &r) // a bad reply fails the caller's decoding too
+	st := subscribed(r)
+	if since != nil {
+		_, st = resumed(*since, r)
+	}
+	c.subs[ch] = &st
+}
+
+// accept tracks a publication of a subscribed channel; see stream.accept.
+func (c *Client) accept(ch string, p Position) (deliver bool, gap *Resume) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.subs[ch]
+	if st == nil {
+		return true, nil // unsubscribed meanwhile: delivered as it always was
+	}
+	return st.accept(p)
 }

@@ -11,12 +11,43 @@ import (
 )
 
 // Subscribe subscribes to ch; its publications then arrive at
-// OnPublication. The client remembers ch and subscribes again after each
-// reconnect. Subscribing twice is error 409.
+// OnPublication. The client remembers ch, and the position of the last
+// publication delivered, and after each reconnect subscribes again from
+// there, so that the publications missed meanwhile arrive first
+// (OnResume says whether all of them could). Each publication is
+// delivered once. Subscribing twice is error 409.
 func (c *Client) Subscribe(ctx context.Context, ch string) (SubscribeResult, error) {
-	var r SubscribeResult
-	err := c.do(ctx, command{Op: opSubscribe, Channel: ch}, ch, &r)
-	return r, err
+	return c.subscribe(ctx, ch, nil)
+}
+
+// SubscribeFrom is Subscribe resuming at from, the position of the last
+// publication the application has: the publications after it are
+// replayed ahead of the live ones, and the result's Resume says whether
+// that is all of them. A zero from asks for everything the channel's
+// history keeps. An offset without its epoch is refused: offsets mean
+// nothing outside their stream.
+func (c *Client) SubscribeFrom(ctx context.Context, ch string, from Position) (SubscribeResult, error) {
+	if from.Offset > 0 && from.Epoch == "" {
+		return SubscribeResult{}, fmt.Errorf("herald: SubscribeFrom %s: offset %d has no epoch", ch, from.Offset)
+	}
+	return c.subscribe(ctx, ch, &from)
+}
+
+func (c *Client) subscribe(ctx context.Context, ch string, from *Position) (SubscribeResult, error) {
+	cmd := command{Op: opSubscribe, Channel: ch}
+	if from != nil {
+		cmd.Since = &jsonproto.Since{Offset: from.Offset, Epoch: from.Epoch}
+	}
+	var r subscribeReply
+	if err := c.do(ctx, cmd, ch, &r); err != nil {
+		return SubscribeResult{}, err
+	}
+	out := SubscribeResult{Channel: r.Channel, Offset: r.Offset, Epoch: r.Epoch}
+	if from != nil {
+		res, _ := resumed(*from, r)
+		out.Resume = &res
+	}
+	return out, nil
 }
 
 // Unsubscribe unsubscribes from ch and forgets it for reconnects. It

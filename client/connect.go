@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heraldhq/herald/internal/protocol/jsonproto"
 )
 
 // refusal is a connect command the server answered with an error; it
@@ -43,6 +44,15 @@ type link struct {
 	// handed to the callbacks after OnConnect, so that OnConnect comes
 	// first and every callback runs on the client's goroutine.
 	held []*message
+	// resumes say how each resubscribed channel resumed, for OnResume
+	// right after OnConnect.
+	resumes []channelResume
+}
+
+// channelResume is a resume to report to OnResume.
+type channelResume struct {
+	channel string
+	resume  Resume
 }
 
 // connect dials, sends connect with a fresh token and subscribes again to
@@ -179,9 +189,10 @@ func (c *Client) drain(conn *websocket.Conn) (int, string) {
 	}
 }
 
-// resubscribe subscribes conn to every remembered channel, a chunk per
-// frame. A channel the server refuses is forgotten and reported to
-// OnUnsubscribe; one refused by the rate limit is tried again shortly.
+// resubscribe subscribes conn to every remembered channel, from where
+// its stream stood, a chunk per frame. A channel the server refuses is
+// forgotten and reported to OnUnsubscribe; one refused by the rate limit
+// is tried again shortly.
 func (c *Client) resubscribe(ctx context.Context, l *link) error {
 	c.mu.Lock()
 	chans := make([]string, 0, len(c.subs))
@@ -192,10 +203,7 @@ func (c *Client) resubscribe(ctx context.Context, l *link) error {
 	slices.Sort(chans)
 	for len(chans) > 0 {
 		n := min(len(chans), resubscribeChunk)
-		cmds := make([]command, n)
-		for i, ch := range chans[:n] {
-			cmds[i] = command{Op: opSubscribe, Channel: ch}
-		}
+		cmds, froms := c.resubscribes(chans[:n])
 		replies, err := c.exchange(ctx, l, cmds)
 		if err != nil {
 			return err
@@ -204,6 +212,7 @@ func (c *Client) resubscribe(ctx context.Context, l *link) error {
 		for i, r := range replies {
 			switch {
 			case r.err == nil:
+				c.recordResume(l, chans[i], froms[i], r.result)
 			case r.err.Code == 429:
 				retry = append(retry, chans[i])
 			default:
@@ -216,6 +225,40 @@ func (c *Client) resubscribe(ctx context.Context, l *link) error {
 		}
 	}
 	return nil
+}
+
+// resubscribes are the subscribe commands that resume chans, and the
+// positions they resume from. The reading goroutine alone moves those
+// positions, and it is busy here, so they stay put until the replies.
+func (c *Client) resubscribes(chans []string) ([]command, []Position) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cmds := make([]command, len(chans))
+	froms := make([]Position, len(chans))
+	for i, ch := range chans {
+		if st := c.subs[ch]; st != nil {
+			froms[i] = st.pos
+		}
+		cmds[i] = command{Op: opSubscribe, Channel: ch,
+			Since: &jsonproto.Since{Offset: froms[i].Offset, Epoch: froms[i].Epoch}}
+	}
+	return cmds, froms
+}
+
+// recordResume records how resubscribing ch from went, by the reply's result,
+// and keeps the outcome for OnResume.
+func (c *Client) recordResume(l *link, ch string, from Position, result json.RawMessage) {
+	var r subscribeReply
+	if err := json.Unmarshal(result, &r); err != nil {
+		r = subscribeReply{} // not recovered: the reply says nothing
+	}
+	res, st := resumed(from, r)
+	c.mu.Lock()
+	if c.subs[ch] != nil { // not unsubscribed meanwhile
+		c.subs[ch] = &st
+	}
+	c.mu.Unlock()
+	l.resumes = append(l.resumes, channelResume{channel: ch, resume: res})
 }
 
 // forgetSub drops ch from the channels to resubscribe and tells OnUnsubscribe.

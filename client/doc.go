@@ -38,4 +38,18 @@
 // subscribed to, then calls OnConnect. It does not reconnect after Close,
 // nor after the close codes that tell it not to: 4001 (unauthorized), 4003
 // (disconnected by the server) and 4005 (refused by the application).
+//
+// # Resuming
+//
+// The client keeps each subscribed channel's position: the offset and
+// epoch of the last publication it delivered. It subscribes again after
+// a reconnect from there, so the publications missed meanwhile arrive
+// first, oldest first, then the live ones, each once (one it delivered
+// already is dropped). Options.OnResume tells, per channel, whether
+// that was all of them (Resume.Recovered) or the application must reload
+// what it missed: the stream was started again, or the history does not
+// reach back that far. OnResume also reports a Gap, a publication
+// arriving past ones never delivered. An application that stores the
+// position of the last publication it handled resumes from it after a
+// restart with SubscribeFrom.
 package client

@@ -104,9 +104,13 @@ func token(t *testing.T, user string, ttl time.Duration) string {
 
 // Events a recorder collects from the callbacks.
 type (
-	joinEvent       struct{ Channel, Client, User string }
-	leaveEvent      struct{ Channel, Client, User string }
-	unsubEvent      struct{ Channel, Reason string }
+	joinEvent   struct{ Channel, Client, User string }
+	leaveEvent  struct{ Channel, Client, User string }
+	unsubEvent  struct{ Channel, Reason string }
+	resumeEvent struct {
+		Channel string
+		R       client.Resume
+	}
 	disconnectEvent struct {
 		Code   int
 		Reason string
@@ -127,6 +131,7 @@ func (r *recorder) options(o client.Options) client.Options {
 	o.OnLeave = func(ch string, who client.ClientInfo) { r.ch <- leaveEvent{ch, who.Client, who.User} }
 	o.OnUnsubscribe = func(ch, reason string) { r.ch <- unsubEvent{ch, reason} }
 	o.OnConnect = func(ci client.ConnectInfo) { r.ch <- ci }
+	o.OnResume = func(ch string, res client.Resume) { r.ch <- resumeEvent{ch, res} }
 	o.OnDisconnect = func(code int, reason string, again bool) { r.ch <- disconnectEvent{code, reason, again} }
 	return o
 }

@@ -54,6 +54,11 @@ type Options struct {
 	// OnUnsubscribe reports that the server removed this connection from
 	// channel, or refused to subscribe it again after a reconnect.
 	OnUnsubscribe func(channel, reason string)
+	// OnResume reports how each channel's stream went on after a
+	// reconnect: once per channel subscribed again, after OnConnect and
+	// before the channel's replayed publications. It also reports a Gap:
+	// a publication arriving after ones never delivered. See Resume.
+	OnResume func(channel string, r Resume)
 	// OnConnect is called after each successful connect: once after Dial,
 	// and after each reconnect once its channels are subscribed again. It
 	// precedes every other callback about the new connection.

@@ -18,6 +18,12 @@ func (c *Client) run(l *link) {
 		if f := c.opts.OnConnect; f != nil {
 			f(l.info)
 		}
+		for _, r := range l.resumes {
+			if f := c.opts.OnResume; f != nil {
+				f(r.channel, r.resume)
+			}
+		}
+		l.resumes = nil
 		for _, m := range l.held {
 			c.dispatch(m)
 		}
@@ -120,7 +126,11 @@ func (c *Client) dispatch(m *message) {
 	o := &c.opts
 	switch m.Type {
 	case "publication":
-		if o.OnPublication != nil {
+		deliver, gap := c.accept(m.Channel, Position{Offset: m.Offset, Epoch: m.Epoch})
+		if gap != nil && o.OnResume != nil {
+			o.OnResume(m.Channel, *gap)
+		}
+		if deliver && o.OnPublication != nil {
 			o.OnPublication(m.publication())
 		}
 	case "push":

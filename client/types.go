@@ -59,15 +59,57 @@ type Push struct {
 	Data json.RawMessage
 }
 
-// SubscribeResult is the answer to Subscribe.
+// SubscribeResult is the answer to Subscribe and SubscribeFrom.
 type SubscribeResult struct {
 	// Channel is the channel subscribed.
-	Channel string `json:"channel"`
+	Channel string
 	// Offset is the newest publication's offset (0 if none); later ones
 	// arrive as publications.
-	Offset uint64 `json:"offset"`
+	Offset uint64
 	// Epoch names the channel's stream.
-	Epoch string `json:"epoch"`
+	Epoch string
+	// Resume, for SubscribeFrom, says whether the publications after the
+	// position given follow; nil for Subscribe.
+	Resume *Resume
+}
+
+// Position is a place in a channel's stream: a publication's offset and
+// the epoch of the stream it belongs to. An application that keeps the
+// position of the last publication it handled can resume from there
+// with SubscribeFrom, after a restart say.
+type Position struct {
+	Offset uint64
+	Epoch  string
+}
+
+// Resume says how a channel's stream went on after a break in it: a
+// resubscribe after a reconnect, a SubscribeFrom, or a jump in the
+// offsets of the publications arriving (Gap).
+type Resume struct {
+	// Recovered is true when nothing was missed: every publication after
+	// From reaches OnPublication, the Replayed ones first. When false,
+	// the application's copy of the channel has a hole; it reloads what
+	// it needs (History, or its own backend).
+	Recovered bool
+	// Replayed is how many missed publications follow, oldest first,
+	// ahead of the live ones.
+	Replayed int
+	// From is where the client's copy stood: the last publication
+	// delivered, or the position the channel was subscribed at.
+	From Position
+	// To is where the stream stood when it went on: the live
+	// publications come after it. For a Gap, the publication that arrived.
+	To Position
+	// Gap is set when the break was seen on a connection in service: a
+	// publication arrived with an offset past the next one, or in
+	// another epoch. Recovered is false then.
+	Gap bool
+	// Reason says, when not Recovered, what was lost: "epoch changed"
+	// (the stream was started again, its offsets name another one),
+	// "N missed, M replayed" (the history did not reach back that far,
+	// or N is past the server's history.recovery_max), or, for a Gap,
+	// "offsets A to B missed" ("offset A missed" for one).
+	Reason string
 }
 
 // PublishResult says where a publication landed.

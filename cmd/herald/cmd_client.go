@@ -22,7 +22,8 @@ import (
 // runClient is `herald client ws://HOST/ws [--token T] [--sub CH]...
 // [--pub CH] [--header 'Name: value']...`, a wscat for herald's protocol.
 // It prints publications and pushes on stdout, one line each, notices
-// (connects, joins, leaves, disconnects) on stderr, and publishes each
+// (connects, joins, leaves, disconnects, what a resume after a
+// reconnect recovered) on stderr, and publishes each
 // stdin line to the --pub channel (default: the first --sub): as JSON
 // when the line is valid JSON, else as a JSON string. It reconnects by
 // itself; EOF on stdin or SIGINT closes cleanly, a close code that
@@ -158,6 +159,7 @@ func printingOptions(stdout, stderr io.Writer, final *client.DisconnectError) cl
 			fmt.Fprintf(stderr, "* %s left %s\n", who(&ci), ch)
 		},
 		OnUnsubscribe: func(ch, reason string) { fmt.Fprintf(stderr, "* unsubscribed from %s: %s\n", ch, reason) },
+		OnResume:      func(ch string, r client.Resume) { fmt.Fprintf(stderr, "* %s\n", describeResume(ch, r)) },
 		OnConnect: func(ci client.ConnectInfo) {
 			connects++
 			verb := "connected"
@@ -178,6 +180,19 @@ func printingOptions(stdout, stderr io.Writer, final *client.DisconnectError) cl
 			}
 			fmt.Fprintf(stderr, "* disconnected (code %d): %s; %s\n", code, reason, next)
 		},
+	}
+}
+
+// describeResume says how ch went on after a reconnect, or after a gap
+// in its offsets.
+func describeResume(ch string, r client.Resume) string {
+	switch {
+	case r.Gap:
+		return fmt.Sprintf("gap in %s: %s", ch, r.Reason)
+	case r.Recovered:
+		return fmt.Sprintf("resumed %s: recovered, %d replayed", ch, r.Replayed)
+	default:
+		return fmt.Sprintf("resumed %s: NOT recovered (%s)", ch, r.Reason)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -281,5 +282,119 @@ func TestParseInterspersed(t *testing.T) {
 		if err != nil || !slices.Equal(pos, tc.pos) || !slices.Equal(subs, tc.subs) {
 			t.Errorf("parseInterspersed(%q) = %q, subs %q, %v", tc.args, pos, subs, err)
 		}
+	}
+}
+
+// restartingNode is a node served on addr, to stop and start again there.
+type restartingNode struct {
+	node *herald.Node
+	srv  *httptest.Server
+}
+
+// startNodeAt builds a node from cfg, has it publish each of pubs to ch
+// before it serves (so a client cannot be back in time to see them
+// live), then serves it on addr.
+func startNodeAt(t *testing.T, cfg herald.Config, addr, ch string, pubs ...string) *restartingNode {
+	t.Helper()
+	node, err := herald.New(cfg, herald.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pubs {
+		if _, err := node.Publish(context.Background(), ch, json.RawMessage(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ln net.Listener
+	for range 100 { // the previous node's port may take a moment to free
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(node.Handler())
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	n := &restartingNode{node: node, srv: srv}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *restartingNode) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = n.node.Shutdown(ctx)
+	n.srv.Close()
+}
+
+// waitStderr waits until the CLI's stderr holds want.
+func (r *cliRun) waitStderr(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(r.stderr.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stderr lacks %q:\n%s", want, r.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// After its node restarts, the client prints what it recovered: with the
+// streams on disk, the publications made before the new node served;
+// with them in memory, nothing, the streams being new.
+func TestClientCommandResumes(t *testing.T) {
+	for _, tc := range []struct {
+		store string
+		line  string
+		// out is what stdout shows after the restart, a live
+		// publication last.
+		out []string
+	}{
+		{herald.StoreDisk, "* resumed chat:lobby: recovered, 2 replayed", []string{
+			`[chat:lobby #3] server: 3`, `[chat:lobby #4] server: 4`, `[chat:lobby #5] server: 5`}},
+		// The new stream's publications made before the client was back
+		// belong to a stream it never saw: not replayed.
+		{herald.StoreMemory, "* resumed chat:lobby: NOT recovered (epoch changed)", []string{
+			`[chat:lobby #3] server: 5`}},
+	} {
+		t.Run(tc.store, func(t *testing.T) {
+			cfg := herald.Config{
+				AllowAnonymous: true, TokenSecret: "s", DataDir: t.TempDir(),
+				History: herald.History{Store: tc.store},
+				Namespaces: map[string]herald.ChannelPolicy{
+					"chat": {Subscribe: "anyone", HistorySize: 10},
+				},
+			}
+			addr := freeAddr(t)
+			n1 := startNodeAt(t, cfg, addr, "chat:lobby")
+			r := startCLI(t, "ws://"+addr+"/ws", "--sub", "chat:lobby")
+			r.waitStderr(t, "* subscribed to chat:lobby")
+			for _, p := range []string{"1", "2"} {
+				if _, err := n1.node.Publish(context.Background(), "chat:lobby", json.RawMessage(p)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.expectLine(t, `[chat:lobby #1] server: 1`)
+			r.expectLine(t, `[chat:lobby #2] server: 2`)
+
+			n1.stop()
+			r.waitStderr(t, "* disconnected (code 1001)")
+			n2 := startNodeAt(t, cfg, addr, "chat:lobby", "3", "4")
+			r.waitStderr(t, tc.line)
+			if _, err := n2.node.Publish(context.Background(), "chat:lobby", json.RawMessage("5")); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.out {
+				r.expectLine(t, want)
+			}
+			r.stdin.Close()
+			if err := r.wait(t); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
