@@ -1,6 +1,6 @@
 // herald.js, the browser client, against a real herald: framing, replies
 // and errors, push handlers, close codes, token refresh, resubscription
-// and recovery, backoff. Each test runs in a page served by herald and
+// and resuming with since, dropping duplicates, backoff. Each test runs in a page served by herald and
 // imports /js/herald.js, as an application would.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,8 @@ import { api, devToken, signToken, startHerald, unique, waitFor } from './lib/he
 let browser;
 let server;
 let page;
+// A resuming subscribe that missed more than this gets recovered: false.
+const RECOVERY_MAX = 5;
 
 // Waits until the server lists client in channel's presence: its subscribe
 // has taken effect, even while the page holds the reply back.
@@ -21,7 +23,8 @@ async function subscribedOnServer(channel, client) {
 }
 
 before(async () => {
-  server = await startHerald(); // its own: these tests sign tokens with its secret
+  // Its own: these tests sign tokens with its secret, and bound recovery.
+  server = await startHerald({ env: { HERALD_HISTORY_RECOVERY_MAX: String(RECOVERY_MAX) } });
   browser = await launch();
   page = await openPage(browser);
   page.frames_ = [];
@@ -37,7 +40,7 @@ before(async () => {
     window.record = (h) => {
       const log = [];
       const waiters = [];
-      for (const ev of ['state', 'connected', 'disconnected', 'error', 'push']) {
+      for (const ev of ['state', 'connected', 'disconnected', 'error', 'push', 'resubscribed', 'gap']) {
         h.on(ev, (e) => {
           log.push({ ev, ...(e instanceof Error ? { code: e.code, message: e.message } : e) });
           for (const w of [...waiters]) if (w.test(log.at(-1))) { waiters.splice(waiters.indexOf(w), 1); w.resolve(log.at(-1)); }
@@ -76,19 +79,30 @@ before(async () => {
       }
       get onmessage() { return super.onmessage; }
     };
-    // A client subscribed to channel with recover: 'history', which does
-    // not reconnect by itself (a test calls reconnect), and what it got.
-    window.historyClient = async (channel) => {
-      const h = new H.Herald({ WebSocket: HoldingSocket, minDelay: 60000, maxDelay: 60000 });
-      const c = { h, log: record(h), pubs: [], subscribed: [] };
+    // A client subscribed to channel, which does not reconnect by itself
+    // (a test calls reconnect), and what it got.
+    window.resumeClient = async (channel, WS = HoldingSocket) => {
+      const h = new H.Herald({ WebSocket: WS, minDelay: 60000, maxDelay: 60000 });
+      const c = { h, log: record(h), pubs: [], subscribed: [], gaps: [] };
       h.subscribe(channel, {
-        publication: (p) => c.pubs.push({ offset: p.offset, text: p.data.text, recovered: !!p.recovered }),
+        publication: (p) => c.pubs.push({ offset: p.offset, text: p.data.text, replayed: !!p.replayed }),
         subscribed: (e) => c.subscribed.push(e),
-        recover: 'history',
+        gap: (e) => c.gaps.push(e),
       });
       h.connect();
       await h.getSubscription(channel).ready();
       return c;
+    };
+    // Cuts c's connection (close from the client side, 4000) and waits
+    // until it is waiting to reconnect.
+    window.cut = async (c) => {
+      sockets.at(-1).close(4000, 'test cut');
+      await c.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
+    };
+    // Reconnects c and waits for its nth subscribed event.
+    window.resume = async (c, n = 2) => {
+      c.h.reconnect();
+      while (c.subscribed.length < n) await new Promise((r) => setTimeout(r, 20));
     };
   });
 });
@@ -97,6 +111,15 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
+
+// Publishes text to channel through the HTTP API; resolves {offset, epoch, delivered}.
+function publisher(channel) {
+  return async (text) => {
+    const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
+    assert.equal(r.status, 200, r.text);
+    return r.body;
+  };
+}
 
 describe('herald.js', () => {
   test('commands batched in a frame, replies matched by id, errors as {code, message}, state events', async () => {
@@ -231,73 +254,123 @@ describe('herald.js', () => {
     assert.deepEqual(r.presence, [user]);
   });
 
-  test('after a dropped connection it resubscribes and recovers what it missed from history, in order', async () => {
-    const channel = `chat:${unique('recover')}`;
-    await page.evaluate(async (channel) => {
-      window.rec = await historyClient(channel);
-    }, channel);
-    const publish = async (text) => {
-      const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
-      assert.equal(r.status, 200, r.text);
-      return r.body;
-    };
-    await publish('live 1');
+  test('after a dropped connection it resubscribes with since; the server replays what it missed, in order, marked replayed', async () => {
+    const channel = `chat:${unique('resume')}`;
+    await page.evaluate(async (channel) => { window.rec = await resumeClient(channel); }, channel);
+    const publish = publisher(channel);
+    const first = await publish('live 1');
     await page.waitForFunction(() => rec.pubs.length === 1);
-    // Cut the connection; while the client waits to reconnect, three more.
-    await page.evaluate(async () => {
-      sockets.at(-1).close(4000, 'test cut');
-      await rec.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
-    });
+    await page.evaluate(() => cut(rec));
     for (const t of ['missed 2', 'missed 3', 'missed 4']) await publish(t);
+    page.frames_.length = 0;
     const r = await page.evaluate(async (channel) => {
       const offsetsBefore = rec.h.lastOffsets();
-      rec.h.reconnect();
-      await rec.log.until((e) => e.ev === 'connected' && rec.log.filter((x) => x.ev === 'connected').length === 2);
-      while (rec.subscribed.length < 2) await new Promise((r) => setTimeout(r, 20));
-      return { offsetsBefore, subscribed: rec.subscribed[1] };
+      await resume(rec);
+      return { offsetsBefore, subscribed: rec.subscribed[1], resubscribed: rec.log.filter((e) => e.ev === 'resubscribed') };
     }, channel);
-    assert.equal(r.offsetsBefore[channel].offset, 1);
+    assert.deepEqual(r.offsetsBefore[channel], { offset: 1, epoch: first.epoch });
+    const sent = page.frames_.filter((f) => f.dir === 'sent' && f.data.includes('"subscribe"')).map((f) => JSON.parse(f.data));
+    assert.deepEqual(sent.map((m) => m.since), [{ offset: 1, epoch: first.epoch }], 'the resubscribe carries the last position');
     assert.equal(r.subscribed.resubscribed, true);
     assert.equal(r.subscribed.recovered, true);
-    assert.equal(r.subscribed.missed, 3);
+    assert.equal(r.subscribed.replayed, 3);
+    assert.deepEqual(r.resubscribed, [{ ev: 'resubscribed', channel, recovered: true, replayed: 3, since: { offset: 1, epoch: first.epoch }, offset: 4, epoch: first.epoch }]);
     await publish('live 5');
-    const pubs = await page.waitForFunction(() => rec.pubs.length === 5 && rec.pubs).then((h) => h.jsonValue());
-    assert.deepEqual(pubs, [
-      { offset: 1, text: 'live 1', recovered: false },
-      { offset: 2, text: 'missed 2', recovered: true },
-      { offset: 3, text: 'missed 3', recovered: true },
-      { offset: 4, text: 'missed 4', recovered: true },
-      { offset: 5, text: 'live 5', recovered: false },
+    const got = await page.waitForFunction(() => rec.pubs.length === 5 && rec).then((h) => h.jsonValue());
+    assert.deepEqual(got.pubs, [
+      { offset: 1, text: 'live 1', replayed: false },
+      { offset: 2, text: 'missed 2', replayed: true },
+      { offset: 3, text: 'missed 3', replayed: true },
+      { offset: 4, text: 'missed 4', replayed: true },
+      { offset: 5, text: 'live 5', replayed: false },
     ]);
+    assert.deepEqual(got.gaps, []);
     const last = await page.evaluate((channel) => { const o = rec.h.lastOffsets()[channel]; rec.h.disconnect(); return o; }, channel);
     assert.equal(last.offset, 5);
   });
 
-  test('a channel first published to while the client was away is recovered from its start', async () => {
+  test('a channel first published to while the client was away is replayed from its start', async () => {
     const channel = `chat:${unique('fresh')}`;
     await page.evaluate(async (channel) => {
-      window.fresh = await historyClient(channel);
-      sockets.at(-1).close(4000, 'test cut');
-      await fresh.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
+      window.fresh = await resumeClient(channel);
+      await cut(fresh);
     }, channel);
-    for (const text of ['missed 1', 'missed 2']) {
-      const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
-      assert.equal(r.status, 200, r.text);
-    }
+    const publish = publisher(channel);
+    for (const text of ['missed 1', 'missed 2']) await publish(text);
     const r = await page.evaluate(async () => {
-      fresh.h.reconnect();
-      while (fresh.subscribed.length < 2 || fresh.pubs.length < 2) await new Promise((r) => setTimeout(r, 20));
+      await resume(fresh);
+      while (fresh.pubs.length < 2) await new Promise((r) => setTimeout(r, 20));
       fresh.h.disconnect();
       return { first: fresh.subscribed[0], again: fresh.subscribed[1], pubs: fresh.pubs };
     });
     assert.equal(r.first.offset, 0, 'nothing published yet at the first subscribe');
     assert.equal(r.first.epoch, '', 'no stream yet, so no epoch');
     assert.equal(r.again.recovered, true);
-    assert.equal(r.again.missed, 2);
+    assert.equal(r.again.replayed, 2);
     assert.deepEqual(r.pubs, [
-      { offset: 1, text: 'missed 1', recovered: true },
-      { offset: 2, text: 'missed 2', recovered: true },
+      { offset: 1, text: 'missed 1', replayed: true },
+      { offset: 2, text: 'missed 2', replayed: true },
     ]);
+  });
+
+  test('more missed than the server replays: recovered false, one gap event, then the live publications', async () => {
+    const channel = `chat:${unique('unrecovered')}`;
+    await page.evaluate(async (channel) => { window.un = await resumeClient(channel); }, channel);
+    const publish = publisher(channel);
+    const first = await publish('live 1');
+    await page.waitForFunction(() => un.pubs.length === 1);
+    await page.evaluate(() => cut(un));
+    for (let i = 2; i <= RECOVERY_MAX + 2; i++) await publish(`missed ${i}`);
+    await page.evaluate(() => resume(un));
+    const live = RECOVERY_MAX + 3;
+    await publish(`live ${live}`);
+    const got = await page.waitForFunction(() => un.pubs.length === 2 && un).then((h) => h.jsonValue());
+    await page.evaluate(() => un.h.disconnect());
+    assert.equal(got.subscribed[1].recovered, false);
+    assert.equal(got.subscribed[1].replayed, 0);
+    assert.deepEqual(got.gaps, [{
+      channel, reason: 'unrecovered', recovered: false, replayed: 0, expected: 2,
+      since: { offset: 1, epoch: first.epoch }, offset: live - 1, epoch: first.epoch,
+    }]);
+    assert.deepEqual(got.pubs, [
+      { offset: 1, text: 'live 1', replayed: false },
+      { offset: live, text: `live ${live}`, replayed: false },
+    ]);
+  });
+
+  test('publications seen already are dropped: a repeated frame and a stale one reach the application once', async () => {
+    const channel = `chat:${unique('dup')}`;
+    await page.evaluate(async (channel) => {
+      // Delivers every frame with a publication twice, and before each
+      // new one the first publication it saw again.
+      window.EchoingSocket = class extends HoldingSocket {
+        set onmessage(fn) {
+          let firstPub = null;
+          super.onmessage = fn && ((e) => {
+            const isPub = String(e.data).includes('"type":"publication"');
+            if (isPub && firstPub) fn(new MessageEvent('message', { data: firstPub }));
+            fn(e);
+            if (!isPub) return;
+            firstPub = firstPub || e.data;
+            fn(e);
+          });
+        }
+        get onmessage() { return super.onmessage; }
+      };
+      window.dup = await resumeClient(channel, EchoingSocket);
+    }, channel);
+    const publish = publisher(channel);
+    for (const t of ['one', 'two', 'three']) await publish(t);
+    await page.waitForFunction(() => dup.pubs.length >= 3);
+    await page.evaluate(() => cut(dup));
+    await publish('four');
+    await page.evaluate(() => resume(dup));
+    await publish('five');
+    const got = await page.waitForFunction(() => dup.pubs.length >= 5 && dup).then((h) => h.jsonValue());
+    await page.evaluate(() => dup.h.disconnect());
+    assert.deepEqual(got.pubs.map((p) => [p.offset, p.text, p.replayed]),
+      [[1, 'one', false], [2, 'two', false], [3, 'three', false], [4, 'four', true], [5, 'five', false]]);
+    assert.deepEqual(got.gaps, []);
   });
 
   test('publications that arrive before the subscribe reply reach the application, even ones the reply counts', async () => {
@@ -322,43 +395,6 @@ describe('herald.js', () => {
     await page.evaluate(() => early.h.disconnect());
     assert.equal(got.subscribed[0].offset, 1, 'the reply counted the publication that overtook it');
     assert.deepEqual(got.pubs, ['first', 'second']);
-  });
-
-  test('when recovery fails, publications that overtook the resubscribe reply still reach the application', async () => {
-    const channel = `chat:${unique('overtake')}`;
-    await page.evaluate(async (channel) => {
-      const h = new H.Herald({ WebSocket: HoldingSocket, minDelay: 60000, maxDelay: 60000 });
-      window.ot = { h, log: record(h), pubs: [], subscribed: [] };
-      h.subscribe(channel, {
-        publication: (p) => ot.pubs.push(p.data.text),
-        subscribed: (e) => ot.subscribed.push(e),
-        recover: () => false, // the application cannot fill the gap
-      });
-      h.connect();
-      await h.getSubscription(channel).ready();
-    }, channel);
-    const publish = async (text) => {
-      const r = await api(server.url, server.apiKey, 'POST', '/api/publish', { channel, data: { text } });
-      assert.equal(r.status, 200, r.text);
-    };
-    await publish('live 1');
-    await page.waitForFunction(() => ot.pubs.length === 1);
-    await page.evaluate(async () => {
-      sockets.at(-1).close(4000, 'test cut');
-      await ot.log.until((e) => e.ev === 'state' && e.state === 'reconnecting');
-      window.holdReply = true;
-      ot.h.reconnect();
-      await ot.log.until((e) => e.ev === 'connected' && ot.log.filter((x) => x.ev === 'connected').length === 2);
-      return ot.h.info.client;
-    }).then((client) => subscribedOnServer(channel, client));
-    await publish('overtaking 2');
-    await page.waitForFunction(() => ot.subscribed.length === 2);
-    await publish('live 3');
-    const got = await page.waitForFunction(() => ot.pubs.length >= 3 && ot).then((h) => h.jsonValue());
-    await page.evaluate(() => ot.h.disconnect());
-    assert.equal(got.subscribed[1].offset, 2, 'the reply counted the publication that overtook it');
-    assert.equal(got.subscribed[1].recovered, false);
-    assert.deepEqual(got.pubs, ['live 1', 'overtaking 2', 'live 3']);
   });
 
   test('backoff doubles from minDelay up to maxDelay, with jitter', async () => {

@@ -10,6 +10,7 @@ const ROOMS_CHANNEL = 'chat:rooms';
 const DEFAULT_ROOM = 'lobby';
 const ROOM_RE = /^[A-Za-z0-9_.-]{1,40}$/;
 const GROUP_MS = 5 * 60 * 1000; // messages closer than this by one author are grouped
+const HISTORY_LIMIT = 50;         // messages a room shows when opened
 const store = window.localStorage;
 
 const state = {
@@ -226,15 +227,15 @@ function joinRoom(room) {
   const channel = 'chat:' + room;
   let sub;
   sub = state.herald.subscribe(channel, {
-    publication: (p) => { if (state.sub === sub) addMessage(p); },
+    // After a reconnect herald.js resumes the room: what was sent while
+    // the page was away arrives first, marked replayed.
+    publication: (p) => { if (state.sub === sub) addMessage(p, { missed: !!p.replayed }); },
     join: (info) => { if (state.sub === sub) onJoin(info); },
     leave: (info) => { if (state.sub === sub) onLeave(info); },
     subscribed: (e) => { if (state.sub === sub) onSubscribed(sub, e); },
     unsubscribed: (e) => {
       if (state.sub === sub && e.server) notice(`You were removed from #${room}${e.reason ? ': ' + e.reason : ''}.`);
     },
-    // After a reconnect, fetch what was missed from the channel's history.
-    recover: 'history',
   });
   state.sub = sub;
   announce(room);
@@ -242,21 +243,24 @@ function joinRoom(room) {
 
 async function onSubscribed(sub, e) {
   if (!e.resubscribed) {
-    await loadHistory(sub);
-  } else if (!e.recovered) {
-    // A new stream (the server restarted, or history ran out): show what
-    // it keeps now, after a marker.
-    notice('Reconnected. Messages sent while you were away may be missing.');
-    await loadHistory(sub);
+    await loadHistory(sub, e);
+  } else if (e.recovered) {
+    if (e.replayed) notice(`While you were offline: ${e.replayed} new message${e.replayed === 1 ? '' : 's'}.`);
+  } else {
+    // The server could not replay everything (it restarted, or too much
+    // was missed): say so, and show what the room keeps now.
+    notice('Reconnected. Some messages sent while you were away may be missing.');
+    await loadHistory(sub, e, { missed: true });
   }
   refreshPresence(sub);
 }
 
-async function loadHistory(sub) {
+/** Shows the room's latest messages, up to HISTORY_LIMIT before the position pos. */
+async function loadHistory(sub, pos, { missed = false } = {}) {
   try {
-    const h = await sub.history();
+    const h = await sub.history({ since: Math.max(0, pos.offset - HISTORY_LIMIT), epoch: pos.epoch, limit: HISTORY_LIMIT });
     if (state.sub !== sub) return;
-    for (const p of h.publications || []) addMessage({ ...p, channel: sub.channel });
+    for (const p of h.publications || []) addMessage({ ...p, channel: sub.channel }, { missed });
   } catch (err) {
     if (state.sub === sub) notice(`Could not load the room's history: ${err.message}`);
   }
@@ -297,7 +301,8 @@ function gravatarURL(p) {
   return `https://www.gravatar.com/avatar/${h}?s=72&d=404`;
 }
 
-function addMessage(p) {
+/** Shows p once; missed: it was sent while this page was offline. */
+function addMessage(p, { missed = false } = {}) {
   const key = `${p.epoch}:${p.offset}`;
   if (state.seen.has(key)) return;
   state.seen.add(key);
@@ -305,13 +310,14 @@ function addMessage(p) {
   list.querySelector('.empty')?.remove();
   const author = authorOf(p);
   const li = el('li', {
-    className: 'msg' + (isMine(p) ? ' mine' : ''),
+    className: 'msg' + (isMine(p) ? ' mine' : '') + (missed ? ' missed' : ''),
     attrs: { 'data-offset': p.offset, 'data-epoch': p.epoch, 'data-author': author, 'data-time': p.time || Date.now() },
   },
   avatar(author, { image: gravatarURL(p) }),
   el('div', { className: 'body' },
     el('div', { className: 'meta' }, el('span', { className: 'author', text: author }), timeEl(p.time)),
-    el('p', { className: 'text', text: textOf(p) })));
+    el('p', { className: 'text', text: textOf(p) }),
+    missed ? el('span', { className: 'missed-label', text: 'missed while offline' }) : null));
   // Keep offset order within a stream: history may arrive after live messages.
   let before = null;
   for (let n = list.lastElementChild; n; n = n.previousElementSibling) {
@@ -330,6 +336,7 @@ function group(li) {
   if (!li.classList.contains('msg')) return;
   const prev = li.previousElementSibling;
   const cont = prev && prev.classList.contains('msg') && prev.dataset.author === li.dataset.author
+    && prev.classList.contains('missed') === li.classList.contains('missed')
     && Number(li.dataset.time) - Number(prev.dataset.time) < GROUP_MS;
   li.classList.toggle('cont', !!cont);
 }

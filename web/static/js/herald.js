@@ -91,6 +91,8 @@ const DEFAULTS = {
  *   state        {state, previous, code?, reason?, attempt?, delay?}
  *   connected    {client, user, node, version, expires}
  *   disconnected {code, reason, reconnect}   every time a connection ends
+ *   resubscribed {channel, recovered, replayed, since, offset, epoch}   a channel resumed after a reconnect
+ *   gap          {channel, reason, ...}      a channel's publications have a hole (see Subscription)
  *   push         {event, data}               (also 'push:<event>')
  *   error        HeraldError / Error         errors not tied to a command
  *   message      raw server message          everything the server sends, for debugging
@@ -161,15 +163,14 @@ export class Herald extends Emitter {
   /**
    * Subscribes to a channel; returns its Subscription. Handlers (all
    * optional): publication(pub), join(info), leave(info),
-   * subscribed({offset, epoch, resubscribed}), unsubscribed({reason, server}),
-   * error(err), recover(ctx), gap({channel, expected, got}).
+   * subscribed({offset, epoch, resubscribed, recovered, replayed}),
+   * resubscribed({channel, recovered, replayed, since, offset, epoch}),
+   * unsubscribed({reason, server}), error(err), gap({channel, reason, ...}).
    *
-   * recover(ctx) runs after a resubscription (a reconnect) with
-   * {channel, epoch, offset, since, sinceEpoch, sameStream, missed, history}
-   * where `since`/`sinceEpoch` is the last publication seen before the
-   * connection dropped and `history(opts)` fetches kept publications.
-   * With `recover: 'history'` the client fetches what was missed itself and
-   * hands it to publication() with `recovered: true`, in order.
+   * After a reconnect the client resubscribes with `since` (the last
+   * publication it handed on), so the server replays what was missed:
+   * those publications reach publication() with `replayed: true`, in
+   * order, before the live ones.
    */
   subscribe(channel, handlers = {}) {
     if (this.subscriptions.has(channel)) throw new HeraldError(409, `already subscribed to ${channel}`);
@@ -213,7 +214,7 @@ export class Herald extends Emitter {
     return this.on('push:' + event, fn);
   }
 
-  /** The last publication seen per channel: {channel: {offset, epoch}} (for recovery). */
+  /** The last publication seen per channel: {channel: {offset, epoch}}: where each resumes from. */
   lastOffsets() {
     const out = {};
     for (const [ch, s] of this.subscriptions) {
@@ -427,19 +428,23 @@ export class Herald extends Emitter {
     for (const s of subs) {
       const id = this._nextId++;
       s._state = 'subscribing';
-      // Publications can arrive before the subscribe reply (they travel
-      // the server's fan-out; the reply does not): hold them until it.
-      s._recovering = [];
+      // On a plain subscribe, publications can arrive before the reply
+      // (they travel the server's fan-out; the reply does not): hold them
+      // until it. A resuming subscribe has none before its reply.
+      s._held = [];
+      const since = s._resumePoint();
       const timer = setTimeout(() => {
         this._pending.delete(id);
         s._subscribeFailed(new HeraldError(ErrorCode.TIMEOUT, `subscribe ${s.channel}: no reply`));
       }, this.options.timeout);
       this._pending.set(id, {
-        resolve: (r) => s._subscribed(r),
+        resolve: (r) => s._subscribed(r, since),
         reject: (err) => s._subscribeFailed(err),
         timer,
       });
-      msgs.push({ id, op: 'subscribe', channel: s.channel });
+      const msg = { id, op: 'subscribe', channel: s.channel };
+      if (since) msg.since = since;
+      msgs.push(msg);
     }
     this._send(ws, msgs);
   }
@@ -498,14 +503,17 @@ export class Subscription extends Emitter {
     this.client = client;
     this.channel = channel;
     this.handlers = handlers;
-    this.offset = null; // last publication seen (or the channel's offset at subscribe time)
+    // Position: the last publication handed on (or the channel's position
+    // at subscribe time). A resubscribe resumes from here.
+    this.offset = null;
     this.epoch = null;
     this._state = 'unsubscribed';
     this._everSubscribed = false;
-    this._recovering = null; // publications held while recovering
+    this._held = null;   // publications held until the subscribe reply
+    this._replay = null; // {epoch, offset, recovered}: publications up to offset are replayed ones
     this._readyWaiters = [];
     for (const [name, fn] of Object.entries(handlers)) {
-      if (typeof fn === 'function' && name !== 'recover') this.on(name, fn);
+      if (typeof fn === 'function') this.on(name, fn);
     }
   }
 
@@ -560,88 +568,68 @@ export class Subscription extends Emitter {
 
   _connectionLost(reconnect) {
     if (this._state !== 'unsubscribed') this._state = 'subscribing';
-    this._recovering = null;
+    this._held = null;
+    this._replay = null;
     if (!reconnect) this._failWaiters(new HeraldError(ErrorCode.DISCONNECTED, 'disconnected'));
   }
 
-  async _subscribed(r) {
-    if (this.client.subscriptions.get(this.channel) !== this) return; // unsubscribed meanwhile
-    const resubscribed = this._everSubscribed;
-    const since = this.offset;
-    const sinceEpoch = this.epoch;
-    this._everSubscribed = true;
-    const recover = this.handlers.recover;
-    // An empty epoch at offset 0: the channel had no stream when we
-    // subscribed, so whatever stream it has now began after us.
-    const beforeFirst = sinceEpoch === '' && since === 0;
-    const sameStream = sinceEpoch != null && (sinceEpoch === r.epoch || beforeFirst);
-    const missed = sameStream ? Math.max(0, r.offset - since) : null;
-    if (!resubscribed || !recover) {
-      const early = this._recovering || [];
-      this._recovering = null;
-      this.offset = r.offset;
-      this.epoch = r.epoch;
-      this._activate({ offset: r.offset, epoch: r.epoch, resubscribed, recovered: false });
-      if (early.length) {
-        // The server subscribes before it reads the stream's position, so
-        // publications that came before the reply are ones the reply's
-        // offset already counts: new to us all the same. Hand them all
-        // on, then carry on from whichever offset is further.
-        this.offset = null;
-        for (const m of early) this._onMessage(m);
-        if (this.offset == null || this.epoch !== r.epoch || this.offset < r.offset) {
-          this.offset = r.offset;
-          this.epoch = r.epoch;
-        }
-      }
-      return;
-    }
-    // Keep holding live publications until the recovery step is done, so
-    // the application sees everything once and in order.
-    this._recovering = this._recovering || [];
-    let recovered = false;
-    const ctx = {
-      channel: this.channel, epoch: r.epoch, offset: r.offset, since, sinceEpoch, sameStream, missed,
-      history: (opts) => this.client.history(this.channel, opts),
-    };
-    try {
-      if (recover === 'history') {
-        recovered = await this._recoverFromHistory(ctx);
-      } else {
-        recovered = (await recover(ctx)) !== false;
-      }
-    } catch (err) {
-      this._emit('error', err);
-    }
-    if (this.client.subscriptions.get(this.channel) !== this || this._recovering === null) return;
-    const held = this._recovering;
-    this._recovering = null;
-    const catchUp = () => {
-      if (this.epoch !== r.epoch || this.offset == null || this.offset < r.offset) {
-        this.offset = r.offset;
-        this.epoch = r.epoch;
-      }
-    };
-    // Recovered: everything up to the reply's offset has been handed on,
-    // so held publications at or below it are repeats. Not recovered:
-    // held ones that overtook the reply never were; hand them on first.
-    if (recovered) catchUp();
-    this._activate({ offset: r.offset, epoch: r.epoch, resubscribed, recovered, sameStream, missed });
-    for (const m of held) this._onMessage(m);
-    if (!recovered) catchUp();
+  /** Where a resubscribe resumes from ({offset, epoch}), or null for a first subscribe. */
+  _resumePoint() {
+    if (!this._everSubscribed || this.epoch == null || this.offset == null) return null;
+    return { offset: this.offset, epoch: this.epoch };
   }
 
-  async _recoverFromHistory(ctx) {
-    if (!ctx.sameStream) return false; // a new stream: the old offsets mean nothing now
-    if (!ctx.missed) return true;
-    const h = await ctx.history({ since: ctx.since, epoch: ctx.sinceEpoch });
-    const pubs = (h.publications || []).filter((p) => p.offset > ctx.since && p.offset <= ctx.offset);
-    const complete = pubs.length === ctx.missed;
-    for (const p of pubs) {
-      this.offset = p.offset;
-      this._emit('publication', { ...p, recovered: true });
+  /** Raises event on the subscription and on its client (for apps that watch every channel). */
+  _raise(event, detail) {
+    this._emit(event, detail);
+    this.client._emit(event, detail);
+  }
+
+  _subscribed(r, since) {
+    if (this.client.subscriptions.get(this.channel) !== this) return; // unsubscribed meanwhile
+    const resubscribed = this._everSubscribed;
+    this._everSubscribed = true;
+    const held = this._held || [];
+    this._held = null;
+    if (since) {
+      this._resumed(r, since);
+    } else {
+      this.offset = r.offset;
+      this.epoch = r.epoch;
+      this._activate({ offset: r.offset, epoch: r.epoch, resubscribed, recovered: false, replayed: 0 });
     }
-    return complete;
+    if (!held.length) return;
+    // The server subscribes before it reads the stream's position, so
+    // publications that came before the reply are ones the reply's offset
+    // already counts: new to us all the same. Hand them all on, then carry
+    // on from whichever offset is further.
+    if (!since) this.offset = null;
+    for (const m of held) this._onMessage(m);
+    if (this.offset == null || this.epoch !== r.epoch || this.offset < r.offset) {
+      this.offset = r.offset;
+      this.epoch = r.epoch;
+    }
+  }
+
+  /**
+   * The reply to a resuming subscribe: `replayed` publications up to
+   * r.offset follow it, then the live ones.
+   */
+  _resumed(r, since) {
+    const recovered = r.recovered === true;
+    const replayed = Number(r.replayed) || 0;
+    if (replayed > 0) {
+      // Keep our position: the replay moves it on, publication by publication.
+      this._replay = { epoch: r.epoch, offset: r.offset, recovered };
+    } else {
+      // Nothing follows before the live publications, which come after r.offset.
+      this.offset = r.offset;
+      this.epoch = r.epoch;
+    }
+    this._activate({ offset: r.offset, epoch: r.epoch, resubscribed: true, recovered, replayed });
+    const detail = { channel: this.channel, recovered, replayed, since, offset: r.offset, epoch: r.epoch };
+    this._raise('resubscribed', detail);
+    if (!recovered) this._raise('gap', { ...detail, reason: 'unrecovered', expected: since.offset + 1 });
   }
 
   _activate(detail) {
@@ -653,7 +641,7 @@ export class Subscription extends Emitter {
 
   _subscribeFailed(err) {
     if (this.client.subscriptions.get(this.channel) !== this) return;
-    this._recovering = null; // no reply is coming to release what was held
+    this._held = null; // no reply is coming to release what was held
     if (err.code === ErrorCode.DISCONNECTED || err.code === ErrorCode.TIMEOUT) {
       // Retried after the next reconnect.
       if (err.code === ErrorCode.TIMEOUT) this._emit('error', err);
@@ -666,21 +654,13 @@ export class Subscription extends Emitter {
   }
 
   _onMessage(m) {
-    if (this._recovering) {
-      this._recovering.push(m);
+    if (this._held) {
+      this._held.push(m);
       return;
     }
     switch (m.type) {
       case 'publication':
-        if (this.epoch === m.epoch && this.offset != null) {
-          if (m.offset <= this.offset) return; // seen already (recovered)
-          if (m.offset > this.offset + 1) {
-            this._emit('gap', { channel: this.channel, expected: this.offset + 1, got: m.offset });
-          }
-        }
-        this.offset = m.offset;
-        this.epoch = m.epoch;
-        this._emit('publication', m);
+        this._onPublication(m);
         break;
       case 'join':
         this._emit('join', m.info || {});
@@ -693,6 +673,23 @@ export class Subscription extends Emitter {
         this._emit('unsubscribed', { reason: m.reason, server: true });
         break;
     }
+  }
+
+  _onPublication(m) {
+    const rp = this._replay;
+    const replayed = !!rp && m.epoch === rp.epoch && m.offset <= rp.offset;
+    if (rp && !replayed) this._replay = null; // the live publications have begun
+    if (this.epoch === m.epoch && this.offset != null) {
+      if (m.offset <= this.offset) return; // handed on already
+      // A replay that could not recover skips what the server no longer
+      // keeps; the 'unrecovered' gap has said so already.
+      if (m.offset > this.offset + 1 && !(replayed && !rp.recovered)) {
+        this._raise('gap', { channel: this.channel, reason: 'skipped', expected: this.offset + 1, got: m.offset });
+      }
+    }
+    this.offset = m.offset;
+    this.epoch = m.epoch;
+    this._emit('publication', replayed ? { ...m, replayed: true } : m);
   }
 }
 
