@@ -11,7 +11,7 @@ import { eventually } from './lib/wait.mjs';
 
 // A resuming subscribe that missed more than this gets recovered: false.
 const RECOVERY_MAX = 5;
-const TOKEN_SECONDS = 6; // long enough to open the page and send, short enough to wait for
+const TOKEN_SECONDS = 10; // long enough to open the page and send, short enough to wait for
 
 let browser;
 let server;
