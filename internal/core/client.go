@@ -69,10 +69,11 @@ type Client struct {
 	// channels is what the client is subscribed to; replaced under mu,
 	// read without it.
 	channels atomic.Pointer[chanSet]
-	// ctx is the context's state, made on first use (see context.go);
-	// ended is set once it is cancelled.
-	ctx   atomic.Pointer[cancelState]
-	ended atomic.Bool
+	// ctx is the context's state, made on first use (see context.go).
+	ctx atomic.Pointer[cancelState]
+	// flags: flagEnded once the context is cancelled, flagHolding while
+	// the client resumes a channel (see Holds).
+	flags atomic.Uint32
 	// state is where the client is in its life; changed under mu.
 	state atomic.Int32
 	// strikes counts commands the rate limit refused in a row.
@@ -93,12 +94,13 @@ type Client struct {
 	limiter atomic.Pointer[rate.Limiter]
 	// expiry ends the connection when its credentials expire.
 	expiry *time.Timer
-	// held is set while the client resumes channels: their live messages
-	// wait for the replay (see Holds). holdMu guards it and its content,
-	// and is the one lock fan-out takes, only while held is set.
-	held   atomic.Pointer[holding]
-	holdMu sync.Mutex
 }
+
+// Client flags.
+const (
+	flagEnded uint32 = 1 << iota
+	flagHolding
+)
 
 // Init binds the client to its core and session, with its id. It must be
 // called before the session is seen by anyone else.

@@ -30,7 +30,7 @@ func (cl *Client) Err() error {
 	if p := cl.ctx.Load(); p != nil {
 		return p.ctx.Err()
 	}
-	if cl.ended.Load() {
+	if cl.flags.Load()&flagEnded != 0 {
 		return context.Canceled
 	}
 	return nil
@@ -56,7 +56,7 @@ func (cl *Client) context() context.Context {
 		cancel()
 		return cl.ctx.Load().ctx
 	}
-	if cl.ended.Load() { // ended while it was being made
+	if cl.flags.Load()&flagEnded != 0 { // ended while it was being made
 		cancel()
 	}
 	return ctx
@@ -67,7 +67,7 @@ func (cl *Client) context() context.Context {
 // too, may have to wait for the command that runs the hook. A context
 // made later starts cancelled.
 func (cl *Client) Cancel() {
-	cl.ended.Store(true)
+	cl.flags.Or(flagEnded)
 	if p := cl.ctx.Load(); p != nil {
 		p.cancel()
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -107,6 +108,10 @@ type Core struct {
 	published atomic.Int64
 	// closing is set once shutdown starts.
 	closing atomic.Bool
+	// holdings are the live messages held for clients resuming channels,
+	// by client (see Client.Holds): here rather than in every Client, as
+	// few clients hold anything at once.
+	holdings sync.Map
 }
 
 // New starts a core: its hub and its broker.

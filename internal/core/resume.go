@@ -1,6 +1,8 @@
 package core
 
 import (
+	"sync"
+
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/protocol/record"
@@ -112,9 +114,12 @@ type releaseMarker struct {
 }
 
 // holding is what a client holds back while it resumes channels: the
-// live messages fan-out brought for each, in order.
+// live messages fan-out brought for each, in order. A holding emptied by
+// its last release is dead: the client's next resume makes another.
 type holding struct {
+	mu       sync.Mutex
 	channels map[string][]heldMessage
+	dead     bool
 }
 
 type heldMessage struct {
@@ -128,7 +133,7 @@ type heldMessage struct {
 // through need a flush. Fan-out calls it for every delivery, so it costs
 // one atomic load when nothing is held.
 func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
-	if cl.held.Load() == nil {
+	if cl.flags.Load()&flagHolding == 0 {
 		return false, false
 	}
 	if r, ok := m.Payload.(*releaseMarker); ok && r.cl == cl {
@@ -138,43 +143,58 @@ func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
 	if m.Targets != nil {
 		return false, false
 	}
-	cl.holdMu.Lock()
-	defer cl.holdMu.Unlock()
-	h := cl.held.Load()
+	h := cl.holding(false)
 	if h == nil {
 		return false, false
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	q, ok := h.channels[m.Channel]
-	if !ok {
+	if !ok || h.dead {
 		return false, false
 	}
 	h.channels[m.Channel] = append(q, heldMessage{m, encoded})
 	return true, false
 }
 
+// holding returns the client's holding, making one if asked.
+func (cl *Client) holding(create bool) *holding {
+	if v, ok := cl.core.holdings.Load(cl); ok {
+		return v.(*holding)
+	}
+	if !create {
+		return nil
+	}
+	v, _ := cl.core.holdings.LoadOrStore(cl, &holding{channels: map[string][]heldMessage{}})
+	return v.(*holding)
+}
+
 // hold starts holding ch's live messages.
 func (cl *Client) hold(ch string) {
-	cl.holdMu.Lock()
-	defer cl.holdMu.Unlock()
-	h := cl.held.Load()
-	if h == nil {
-		h = &holding{channels: map[string][]heldMessage{}}
-		cl.held.Store(h)
+	for {
+		h := cl.holding(true)
+		h.mu.Lock()
+		if !h.dead {
+			h.channels[ch] = nil
+			cl.flags.Or(flagHolding)
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock() // emptied meanwhile: take the next one
 	}
-	h.channels[ch] = nil
 }
 
 // release delivers ch's held messages, but for publications at or before
 // last (the replay, or what the client is told it has), stops holding ch
 // and reports whether the session needs a flush. It runs on fan-out, or
-// with fan-out waiting on holdMu, so nothing overtakes them.
+// with fan-out waiting on the holding's lock, so nothing overtakes them.
 func (cl *Client) release(ch string, last uint64, sess Replayer) (needsFlush bool) {
-	cl.holdMu.Lock()
-	defer cl.holdMu.Unlock()
-	h := cl.held.Load()
+	h := cl.holding(false)
 	if h == nil {
 		return false
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for _, x := range h.channels[ch] {
 		if x.m.Kind == hub.KindPublication && x.m.Pub.Offset <= last {
 			continue
@@ -182,8 +202,12 @@ func (cl *Client) release(ch string, last uint64, sess Replayer) (needsFlush boo
 		needsFlush = sess.DeliverNow(x.m, x.encoded) || needsFlush
 	}
 	delete(h.channels, ch)
-	if len(h.channels) == 0 {
-		cl.held.Store(nil)
+	if len(h.channels) == 0 && !h.dead {
+		// The flag goes before the holding does, so a resume starting
+		// now, which sets it again on a new holding, is not undone.
+		h.dead = true
+		cl.flags.And(^flagHolding)
+		cl.core.holdings.CompareAndDelete(cl, h)
 	}
 	return needsFlush
 }
