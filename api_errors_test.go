@@ -40,6 +40,17 @@ func apiBadRequests() []apiBadRequest {
 		{"POST", "/api/broadcast", `{"channels":[` + strings.Join(many, ",") + `],"data":1}`, "too many channels: <n>, at most 1000 per broadcast"},
 		{"GET", "/api/presence", ``, `missing query parameter "channel"`},
 		{"GET", "/api/presence?channel=news", ``, `presence off: presence is off for channel "<channel>"`},
+		{"GET", "/api/history", ``, `missing query parameter "channel"`},
+		{"GET", "/api/history?channel=bad%20name", ``,
+			`invalid channel: "<channel>" has a character '<c>' that is not allowed (use letters, digits and _-.:#,@=/)`},
+		{"GET", "/api/history?channel=news", ``, `history off: history is off for channel "<channel>"`},
+		{"POST", "/api/history/remove", `{"channel":"news"}`, `history off: history is off for channel "<channel>"`},
+		{"GET", "/api/history?channel=chat:a&since=-3", ``, `query parameter "since" must be a whole number (got "<value>")`},
+		{"GET", "/api/history?channel=chat:a&limit=1001", ``, `query parameter "limit" must be a whole number from 1 to 1000 (got "<value>")`},
+		{"GET", "/api/history?channel=chat:a&cursor=yesterday", ``, `query parameter "cursor" must be a "next" from /api/history (got "<value>")`},
+		{"GET", "/api/history?channel=chat:a&cursor=4.9f86d081&since=4", ``,
+			`query parameter "cursor" continues a listing: send it without "since" and "epoch"`},
+		{"GET", "/api/history?channel=chat:a&offset=4", ``, `unknown query parameter "<name>"`},
 	}
 }
 
@@ -84,6 +95,7 @@ func TestAPIMissingFieldsAreNamed(t *testing.T) {
 		{"/api/disconnect", `{}`, "user"},
 		{"/api/unsubscribe", `{"channel":"news"}`, "user"},
 		{"/api/unsubscribe", `{"user":"u"}`, "channel"},
+		{"/api/history/remove", `{}`, "channel"},
 	} {
 		status, res := s.api(t, "POST", tc.path, tc.body)
 		if want := fmt.Sprintf("missing field %q", tc.field); status != 400 || res["error"] != want {

@@ -52,6 +52,8 @@ func New(c *core.Core, cfg Config) http.Handler {
 	s.route(mux, "/api/unsubscribe", http.MethodPost, s.unsubscribe)
 	s.route(mux, "/api/presence", http.MethodGet, s.presence)
 	s.route(mux, "/api/channels", http.MethodGet, s.channels)
+	s.route(mux, "/api/history", http.MethodGet, s.history)
+	s.route(mux, "/api/history/remove", http.MethodPost, s.removeHistory)
 	s.route(mux, "/api/info", http.MethodGet, s.info)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.finish(w, "unknown", http.StatusNotFound, errorBody("no such endpoint: "+r.URL.Path))
