@@ -164,3 +164,68 @@ func TestRecoveryFailsWhenARoomsStreamNoLongerReachesBack(t *testing.T) {
 	waitUntil(t, "the new socket joined", func() bool { return io.RoomLen("/", streamRoom) == 1 })
 	c.noEvent("/", "message", 100*time.Millisecond)
 }
+
+// With the streams on disk, a socket outlives its node: the node that
+// starts next on the same data_dir gives it back to its client, with the
+// room broadcasts it missed, once and in order.
+func TestRecoveryAfterARestartWithTheStreamsOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	onDisk := func(c *herald.Config) {
+		withStreams(100, 3)(c)
+		c.DataDir, c.History.Store = dir, herald.StoreDisk
+	}
+	a := startNode(t, onDisk)
+	d := &droppedSocket{n: a}
+	a.SocketIO().OnConnect("/", func(s *sio.Socket) error { return s.Join(streamRoom) })
+	c := dialSIO(t, a, "")
+	var hello struct{ SID, PID string }
+	json.Unmarshal(c.connect("/", nil).Data, &hello)
+	d.sid, d.pid = hello.SID, hello.PID
+	waitJoined(t, a, streamRoom)
+	a.publish(t, `{"channel":"feed:live","data":0}`)
+	d.offset = lastOffset(t, c.event("/", "message"))
+	if err := a.Shutdown(t.Context()); err != nil { // the client is still connected
+		t.Fatal(err)
+	}
+	a.srv.Close()
+
+	b := startNode(t, onDisk)
+	recovered := make(chan bool, 1)
+	b.SocketIO().OnConnect("/", func(s *sio.Socket) error {
+		recovered <- s.Recovered()
+		if !s.Recovered() {
+			return s.Join(streamRoom)
+		}
+		return nil
+	})
+	for i := 1; i <= 10; i++ { // more than recovery_events, while the client is away
+		b.publish(t, fmt.Sprintf(`{"channel":"feed:live","data":%d}`, i))
+	}
+	d.n = b
+	c2, sid, pid := d.reconnect(t)
+	if sid != d.sid || pid != d.pid {
+		t.Fatalf("not recovered after the restart: sid %q pid %q, want %q %q", sid, pid, d.sid, d.pid)
+	}
+	if !<-recovered {
+		t.Fatal("OnConnect did not see Recovered()")
+	}
+	for want := 1; want <= 10; want++ {
+		if args := c2.event("/", "message"); string(args[0].JSON) != fmt.Sprint(want) {
+			t.Fatalf("replayed %s, want %d", args[0].JSON, want)
+		}
+	}
+	b.publish(t, `{"channel":"feed:live","data":"live"}`)
+	if args := c2.event("/", "message"); string(args[0].JSON) != `"live"` {
+		t.Fatalf("after the replay got %s, want the live broadcast", args[0].JSON)
+	}
+	if got := b.SocketIO().RoomLen("/", streamRoom); got != 1 {
+		t.Fatalf("%d sockets in the room after the restart, want 1", got)
+	}
+	// A session is given back once.
+	c3 := dialSIO(t, b, "")
+	var again struct{ SID string }
+	json.Unmarshal(c3.connect("/", map[string]string{"pid": d.pid, "offset": d.offset}).Data, &again)
+	if again.SID == d.sid {
+		t.Fatal("the saved session was given back twice")
+	}
+}
