@@ -229,3 +229,53 @@ func TestRecoveryAfterARestartWithTheStreamsOnDisk(t *testing.T) {
 		t.Fatal("the saved session was given back twice")
 	}
 }
+
+// The replay from the streams is filtered as live broadcasts are: a
+// broadcast to several of the socket's rooms arrives once, one that
+// excepts a room the socket is in does not arrive.
+func TestRecoveryFromTheStreamsFiltersAsLiveBroadcastsAre(t *testing.T) {
+	const other = "feed:other"
+	n := startNode(t, withStreams(100, 3))
+	io := n.SocketIO()
+	io.OnConnect("/", func(s *sio.Socket) error {
+		if s.Recovered() {
+			return nil
+		}
+		return s.Join(streamRoom, other)
+	})
+	disconnects := make(chan string, 1)
+	io.OnDisconnect("/", func(s *sio.Socket, r string) { disconnects <- r })
+	c := dialSIO(t, n, "")
+	var hello struct{ SID, PID string }
+	json.Unmarshal(c.connect("/", nil).Data, &hello)
+	waitUntil(t, "joined both", func() bool { return io.RoomLen("/", other) == 1 && io.RoomLen("/", streamRoom) == 1 })
+	if err := io.BroadcastToRoom("/", streamRoom, "n", 0); err != nil {
+		t.Fatal(err)
+	}
+	offset := lastOffset(t, c.event("/", "n"))
+	c.ws.Close()
+	<-disconnects
+
+	if err := io.To("/", streamRoom, other).Emit("n", 1); err != nil { // both rooms: once
+		t.Fatal(err)
+	}
+	if err := io.To("/", streamRoom).Except(other).Emit("n", "excepted"); err != nil {
+		t.Fatal(err)
+	}
+	if err := io.To("/", other).Emit("n", 2); err != nil {
+		t.Fatal(err)
+	}
+	d := &droppedSocket{n: n, sid: hello.SID, pid: hello.PID, offset: offset}
+	c2, sid, _ := d.reconnect(t)
+	if sid != hello.SID {
+		t.Fatalf("not recovered: %q", sid)
+	}
+	got := map[string]int{}
+	for range 2 {
+		got[string(c2.event("/", "n")[0].JSON)]++
+	}
+	c2.noEvent("/", "n", 150*time.Millisecond)
+	if got["1"] != 1 || got["2"] != 1 {
+		t.Fatalf("replayed %v, want 1 and 2 once each, nothing excepted", got)
+	}
+}
