@@ -279,3 +279,46 @@ func TestRecoveryFromTheStreamsFiltersAsLiveBroadcastsAre(t *testing.T) {
 		t.Fatalf("replayed %v, want 1 and 2 once each, nothing excepted", got)
 	}
 }
+
+// A client that had not got the last broadcasts it was sent before its
+// transport dropped (still on the wire) comes back with an older offset:
+// its log says where in the stream that offset stands, and the stream
+// gives it everything after, the sent-but-lost ones included.
+func TestRecoveryFromTheStreamsStartsWhereTheClientsOffsetIs(t *testing.T) {
+	n := startNode(t, withStreams(100, 5))
+	d := &droppedSocket{n: n, disconnects: make(chan string, 1)}
+	io := n.SocketIO()
+	io.OnConnect("/", func(s *sio.Socket) error {
+		if s.Recovered() {
+			return nil
+		}
+		return s.Join(streamRoom)
+	})
+	io.OnDisconnect("/", func(s *sio.Socket, r string) { d.disconnects <- r })
+	c := dialSIO(t, n, "")
+	var hello struct{ SID, PID string }
+	json.Unmarshal(c.connect("/", nil).Data, &hello)
+	d.sid, d.pid = hello.SID, hello.PID
+	waitJoined(t, n, streamRoom)
+	for i := 0; i <= 2; i++ {
+		n.publish(t, fmt.Sprintf(`{"channel":"feed:live","data":%d}`, i))
+		if off := lastOffset(t, c.event("/", "message")); i == 0 {
+			d.offset = off // the client lost 1 and 2
+		}
+	}
+	c.ws.Close()
+	<-d.disconnects
+	for i := 3; i <= 12; i++ {
+		n.publish(t, fmt.Sprintf(`{"channel":"feed:live","data":%d}`, i))
+	}
+	c2, sid, _ := d.reconnect(t)
+	if sid != d.sid {
+		t.Fatalf("not recovered: %q", sid)
+	}
+	for want := 1; want <= 12; want++ {
+		if args := c2.event("/", "message"); string(args[0].JSON) != fmt.Sprint(want) {
+			t.Fatalf("replayed %s, want %d", args[0].JSON, want)
+		}
+	}
+	c2.noEvent("/", "message", 100*time.Millisecond)
+}
