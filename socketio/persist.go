@@ -71,7 +71,7 @@ type sessionStore struct {
 	ending []*savedSession
 }
 
-// load reads the sessions a previous node saved and removes the file: a
+// loadSessions reads the sessions a previous node saved and removes the file: a
 // session is given back once at most.
 func (srv *Server) loadSessions(dir string) error {
 	st := &srv.sessions
@@ -213,6 +213,7 @@ func (ss *savedSession) sinceFor(ch string, after uint64) core.Since {
 // has heard CONNECT.
 func (s *Socket) revive(ss *savedSession, after uint64) (subs []core.Subscription, ok bool) {
 	if s.User() != ss.User {
+		s.pid = randomID() // not the saved socket's user: a new socket
 		return nil, false
 	}
 	for ch := range ss.Marks {
