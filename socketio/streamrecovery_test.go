@@ -322,3 +322,35 @@ func TestRecoveryFromTheStreamsStartsWhereTheClientsOffsetIs(t *testing.T) {
 	}
 	c2.noEvent("/", "message", 100*time.Millisecond)
 }
+
+// A socket saved across a restart goes back to its own user only.
+func TestRecoveryAfterARestartKeepsTheSocketToItsUser(t *testing.T) {
+	dir := t.TempDir()
+	onDisk := func(c *herald.Config) {
+		withStreams(100, 3)(c)
+		c.DataDir, c.History.Store = dir, herald.StoreDisk
+	}
+	a := startNode(t, onDisk)
+	a.SocketIO().OnConnect("/", func(s *sio.Socket) error { return s.Join(streamRoom) })
+	c := dialSIO(t, a, "")
+	var hello struct{ SID, PID string }
+	json.Unmarshal(c.connect("/", map[string]string{"token": token(t, "ann")}).Data, &hello)
+	waitJoined(t, a, streamRoom)
+	a.publish(t, `{"channel":"feed:live","data":0}`)
+	offset := lastOffset(t, c.event("/", "message"))
+	if err := a.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a.srv.Close()
+
+	b := startNode(t, onDisk)
+	p := dialSIO(t, b, "").connect("/", map[string]string{"token": token(t, "bob"), "pid": hello.PID, "offset": offset})
+	var back struct{ SID, PID string }
+	json.Unmarshal(p.Data, &back)
+	if p.Type != sioproto.Connect || back.PID == hello.PID || back.PID == "" {
+		t.Fatalf("another user's CONNECT: %s %s, want a new socket", p.Type, p.Data)
+	}
+	if got := b.SocketIO().RoomLen("/", streamRoom); got != 0 {
+		t.Fatalf("another user got the saved socket's rooms (%d)", got)
+	}
+}
