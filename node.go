@@ -179,9 +179,13 @@ func (n *Node) startSocketIO(undo *unwind) error {
 	if n.cfg.SocketIO.Disabled {
 		return nil
 	}
-	host, srv, err := sioboot.Start(sioboot.Params{Core: n.core, Config: n.cfg.SocketIO,
+	p := sioboot.Params{Core: n.core, Config: n.cfg.SocketIO,
 		MaxQueueBytes: n.cfg.Limits.MaxQueueBytes, PingInterval: n.cfg.Heartbeat.Interval,
-		PongTimeout: n.cfg.Heartbeat.Timeout})
+		PongTimeout: n.cfg.Heartbeat.Timeout}
+	if n.cfg.History.Store == StoreDisk {
+		p.DataDir = n.cfg.DataDir // recovered sockets need the streams kept too
+	}
+	host, srv, err := sioboot.Start(p)
 	if err != nil {
 		return fmt.Errorf("herald: starting Socket.IO: %w", err)
 	}

@@ -5,6 +5,9 @@
 // stops answering pings. Raw Engine.IO frames (ws, fetch) where
 // socket.io-client would not send them.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { unique, waitFor } from './lib/herald.mjs';
 import { Clients, ack, api, connected, next, rawEngine, rawSocket, record, startServer } from './lib/sio.mjs';
@@ -265,5 +268,50 @@ describe('bad input', () => {
     // ping_interval 500ms + ping_timeout 1s, with some slack.
     assert.ok(took < 4000, `dropped after ${took}ms`);
     await raw.closed;
+  });
+});
+
+describe('connection state recovery from the channel streams', () => {
+  test('with the streams on disk, a socket outlives a graceful restart: same id, rooms, and the broadcasts sent while it was away, beyond recovery_events', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'herald-sio-'));
+    const args = ['-data-dir', dir, '-recovery-events', '5'];
+    let own = await startServer({ args });
+    const { port } = own;
+    const c = new Clients(own.url);
+    try {
+      const s = await c.connect('/', { transports: ['websocket'], reconnection: false });
+      const log = record(s);
+      const room = unique('feed:restart');
+      await ack(s, 'join', room);
+      await api(own.url, '/api/publish', { channel: room, event: 'n', data: 0 });
+      await log.count('n', 1); // the client now has an offset to come back with
+      const id = s.id;
+
+      await own.stop(); // graceful: the node saves the socket in data_dir
+      await log.count('disconnect', 1, 10000);
+      own = await startServer({ args, port });
+      for (let i = 1; i <= 20; i++) {
+        const r = await api(own.url, '/api/publish', { channel: room, event: 'n', data: i });
+        assert.equal(r.status, 200, r.text);
+      }
+
+      s.connect();
+      await connected(s);
+      assert.equal(s.recovered, true);
+      assert.equal(s.id, id);
+      await log.count('n', 21);
+      assert.deepEqual(log.of('n').map((a) => a[0]), [...Array(21).keys()]);
+      const [me] = await ack(s, 'whoami');
+      assert.equal(me.recovered, true);
+      assert.deepEqual(me.rooms, [id, room]);
+      await api(own.url, '/api/publish', { channel: room, event: 'n', data: 21 });
+      await log.count('n', 22);
+      await pause(100);
+      assert.deepEqual(log.of('n').map((a) => a[0]), [...Array(22).keys()], 'no duplicate after the replay');
+    } finally {
+      c.closeAll();
+      await own.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -114,6 +114,9 @@ func (s *Socket) close(reason string) {
 	}
 	s.out.mu.Lock()
 	s.out.conn = nil // flushed stays: what was queued still leaves
+	if s.pid != "" && (prev == socketConnected || prev == socketRecoverable) && s.srv.saving(reason) {
+		s.save(s.goneAt(prev))
+	}
 	s.out.log.reset()
 	s.out.pinned = false
 	s.out.mu.Unlock()
@@ -126,6 +129,15 @@ func (s *Socket) close(reason string) {
 		return
 	}
 	s.srv.core.Close(&s.client, 0, reason) // a recoverable socket was already told
+}
+
+// goneAt is when the client lost the socket: now, or when its transport
+// dropped.
+func (s *Socket) goneAt(prev int32) time.Time {
+	if prev == socketRecoverable {
+		return s.disconnectedSince()
+	}
+	return time.Now()
 }
 
 // closeCore ends the socket in the core, which takes it off its channels

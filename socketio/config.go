@@ -49,8 +49,10 @@ type Config struct {
 	// its id, rooms and the events sent to it, so a client reconnecting in
 	// time gets them back. Zero means 2m; negative turns recovery off.
 	RecoveryWindow time.Duration `yaml:"recovery_window"`
-	// RecoveryEvents bounds the events kept per socket for recovery, sent
-	// or missed. Zero means 1000.
+	// RecoveryEvents bounds the events kept per socket for recovery: what
+	// it was sent while connected and, while it is away, what no channel
+	// stream keeps for it (emits to it alone, broadcasts to rooms whose
+	// channel keeps no history). Zero means 1000.
 	RecoveryEvents int `yaml:"recovery_events"`
 	// CORSCredentials sends Access-Control-Allow-Credentials with
 	// long-polling responses to allowed origins.

@@ -169,7 +169,8 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 	if len(auth) == 0 {
 		auth = json.RawMessage("{}")
 	}
-	so := c.srv.newSocket(n, c, auth)
+	saved, after := c.srv.takeSaved(n, auth)
+	so := c.srv.newSocket(n, c, auth, saved)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -178,7 +179,7 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 	}
 	c.put(so)
 	c.mu.Unlock()
-	so.run(func() { so.admit(auth) })
+	so.run(func() { so.admit(auth, saved, after) })
 }
 
 // forget drops the socket of namespace nsp from the connection.

@@ -10,7 +10,10 @@ import (
 // users program against.
 type sink Socket
 
-var _ core.Session = (*sink)(nil)
+var (
+	_ core.Session  = (*sink)(nil)
+	_ core.Replayer = (*sink)(nil)
+)
 
 func (s *Socket) sink() *sink { return (*sink)(s) }
 
@@ -19,8 +22,18 @@ func (k *sink) Format() hub.Format { return k.nsp.format }
 
 // Deliver implements hub.Subscriber: a message on one of the socket's
 // room channels, or a push to its user, becomes an event; a packet the
-// socket itself sent through the hub is queued as it is.
+// socket itself sent through the hub is queued as it is. While recovery
+// catches a room up from its stream, that room's messages wait.
 func (k *sink) Deliver(m *hub.Message, encoded any) bool {
+	if held, needsFlush := k.client.Holds(m, encoded); held {
+		return needsFlush
+	}
+	return k.DeliverNow(m, encoded)
+}
+
+// DeliverNow implements core.Replayer: Deliver without the wait, which
+// the replay of a room's stream goes through, filtered as live events are.
+func (k *sink) DeliverNow(m *hub.Message, encoded any) bool {
 	s := (*Socket)(k)
 	ev, _ := encoded.(*encodedEvent)
 	if ev == nil {

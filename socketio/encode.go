@@ -39,6 +39,10 @@ type encodedEvent struct {
 	channels []string
 	// numbered is the event as recovery sends it, with its offset.
 	numbered numbering
+	// stream is where a room broadcast stands in its channel's stream,
+	// when the channel keeps history: recovery catches a socket up on it
+	// from the stream, not from the socket's log (see streams.go).
+	stream streamMark
 }
 
 // Size is the event's bytes on the wire, for the node's backlog.
@@ -112,7 +116,8 @@ type nsFormat struct{ n *Namespace }
 func (f *nsFormat) Encode(m *hub.Message) any {
 	switch m.Kind {
 	case hub.KindDirect:
-		return m.Payload.(*encodedEvent)
+		ev, _ := m.Payload.(*encodedEvent) // or the core's end of a catch-up
+		return ev
 	case hub.KindPush:
 		return f.n.encodeEvent(m.Push.Event, nil, m.Push.Data, nil, nil)
 	case hub.KindPublication:
@@ -130,12 +135,15 @@ func (n *Namespace) encodePublication(p *record.Publication) *encodedEvent {
 		return nil
 	}
 	if r == nil {
-		return n.encodeEvent("", nil, p.Data, nil, nil)
+		ev := n.encodeEvent("", nil, p.Data, nil, nil)
+		n.markStream(ev, p)
+		return ev
 	}
 	ev := n.encodeEvent(r.Event, r.Args, p.Data, r.Attachments, r)
 	if ev != nil && len(r.Channels) > 1 {
 		ev.channels = r.Channels
 	}
+	n.markStream(ev, p)
 	return ev
 }
 

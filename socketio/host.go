@@ -25,7 +25,7 @@ func start(p sioboot.Params) (sioboot.Host, any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := newServer(p.Core, cfg, ws)
+	srv, err := newServer(p.Core, cfg, ws, p.DataDir)
 	if err != nil {
 		ws.Stop()
 		return nil, nil, err

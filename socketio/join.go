@@ -31,9 +31,12 @@ func (s *Socket) join(room string, by core.Asker) error {
 	if s.state.Load() == socketClosed {
 		return ErrDisconnected
 	}
-	_, e := s.srv.core.Subscribe(&s.client, ch, by, nil)
+	sub, e := s.srv.core.Subscribe(&s.client, ch, by, nil)
 	switch {
-	case e == nil, errors.Is(e, core.ErrAlreadySubscribed):
+	case e == nil:
+		s.joinedAt(ch, sub)
+		return nil
+	case errors.Is(e, core.ErrAlreadySubscribed):
 		return nil
 	case errors.Is(e, core.ErrClosed):
 		return ErrDisconnected

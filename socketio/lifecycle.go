@@ -12,10 +12,18 @@ import (
 
 // newSocket prepares a socket for a CONNECT to n on c; it is not connected
 // until admit lets it in.
-func (srv *Server) newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
+// A socket saved by the node before a restart keeps its ids.
+func (srv *Server) newSocket(n *Namespace, c *conn, auth json.RawMessage, saved *savedSession) *Socket {
 	s := &Socket{srv: srv, nsp: n}
-	s.client.Init(srv.core, s.sink(), randomID(), core.TransportSocketIO)
-	if srv.recoveryOn() {
+	id := randomID()
+	if saved != nil {
+		id = saved.SID
+	}
+	s.client.Init(srv.core, s.sink(), id, core.TransportSocketIO)
+	switch {
+	case saved != nil:
+		s.pid = saved.PID
+	case srv.recoveryOn():
 		s.pid = randomID()
 	}
 	s.req, s.auth = c.sess.Request(), auth
@@ -40,8 +48,9 @@ type connectAuth struct {
 
 // admit runs a CONNECT: recovery; then the credentials, the middlewares,
 // and the core's admission (the user's connection limit and the OnConnect
-// hook); then the socket is connected.
-func (s *Socket) admit(raw json.RawMessage) {
+// hook); then, for a socket saved before a restart, its rooms; then the
+// socket is connected.
+func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 	var a connectAuth
 	_ = json.Unmarshal(raw, &a) // fields of other types are simply absent
 	c := s.conn()
@@ -71,7 +80,11 @@ func (s *Socket) admit(raw json.RawMessage) {
 		s.refuse(&ConnectError{Message: e.Message, Data: map[string]int{"code": e.Close}})
 		return
 	}
-	s.connected(c)
+	var subs []core.Subscription
+	if saved != nil {
+		subs, _ = s.revive(saved, after)
+	}
+	s.connected(c, subs)
 }
 
 // gone reports whether the socket's transport closed while it was being
@@ -116,8 +129,8 @@ func (s *Socket) refuse(e *ConnectError) {
 }
 
 // connected finishes a CONNECT: the socket serves, the client is told its
-// id, and the namespace's OnConnect runs.
-func (s *Socket) connected(c *conn) {
+// id, then gets what subs replay, and the namespace's OnConnect runs.
+func (s *Socket) connected(c *conn, subs []core.Subscription) {
 	s.nsp.addSocket(s)
 	if !s.state.CompareAndSwap(socketConnecting, socketConnected) {
 		// The transport closed while it was being let in.
@@ -127,6 +140,7 @@ func (s *Socket) connected(c *conn) {
 	}
 	c.joined()
 	c.sendPacket(socketioConnect(s))
+	startAll(subs)
 	if s.client.Expired() {
 		// The credentials expired while the socket was let in, before it
 		// could be disconnected for it.

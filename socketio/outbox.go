@@ -24,6 +24,9 @@ type outbox struct {
 	log eventLog
 	// pinned keeps the log whole while a client recovers (see pinLogAfter).
 	pinned bool
+	// marks are, by room channel that keeps a stream, the last of its
+	// publications the socket was sent while connected (see streams.go).
+	marks map[string]streamMark
 }
 
 // send queues ev for the socket and reports whether a flush is needed.
@@ -36,10 +39,16 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	c := o.conn
+	if c == nil && ev.stream.kept() {
+		return false // its room's stream keeps it for the client's return
+	}
 	if recover {
 		o.remember(ev, s.srv.cfg.RecoveryEvents, s.srv.cfg.RecoveryWindow)
+		if ev.stream.kept() {
+			o.passed(ev.stream)
+		}
 	}
-	c := o.conn
 	if c == nil {
 		return false
 	}

@@ -81,7 +81,16 @@ func (srv *Server) restore(c *conn, fresh *Socket, pid, offset string) bool {
 		old.close("transport close")
 		return false
 	}
-	switch old.resume(c, fresh, after) {
+	subs, ok := old.catchUp(after)
+	if !ok {
+		startAll(subs) // to a socket still detached: only ends the wait
+		old.detach("transport close")
+		old.close("transport close")
+		return false
+	}
+	result := old.resume(c, fresh, after)
+	startAll(subs)
+	switch result {
 	case resumed:
 		fresh.abandon()
 		c.sess.Flush()
@@ -144,7 +153,8 @@ func (s *Socket) resume(c *conn, fresh *Socket, after uint64) resumeResult {
 	s.run(s.onConnect)
 	c.sendPacket(socketioConnect(s))
 	for i := range int(o.log.n) {
-		if ev := o.log.at(i); ev.numbered.offset > after {
+		// Broadcasts to rooms that keep a stream come from the stream.
+		if ev := o.log.at(i); ev.numbered.offset > after && !ev.stream.kept() {
 			c.enqueue(ev.numbered.text, ev.numbered.frame, ev)
 		}
 	}

@@ -33,6 +33,8 @@ type Server struct {
 
 	// recovery keeps sockets whose transport dropped, by private id.
 	recovery recoveryStore
+	// sessions are the sockets saved in data_dir across a restart.
+	sessions sessionStore
 	// offsets numbers events for recovery (see number).
 	offsets atomic.Uint64
 	// closing is set once Shutdown starts: sockets are then closed for
@@ -51,7 +53,7 @@ type Server struct {
 const maxDynamicNamespaces = 10000
 
 // newServer builds the server of a node (see internal/sioboot).
-func newServer(c *core.Core, cfg Config, ws *websocket.Engine) (*Server, error) {
+func newServer(c *core.Core, cfg Config, ws *websocket.Engine, dataDir string) (*Server, error) {
 	s := &Server{cfg: cfg.withDefaults(), core: c, ws: ws, nsps: map[string]*Namespace{}, done: make(chan struct{})}
 	if s.cfg.DynamicNamespaces != "" {
 		re, err := regexp.Compile(s.cfg.DynamicNamespaces)
@@ -61,6 +63,9 @@ func newServer(c *core.Core, cfg Config, ws *websocket.Engine) (*Server, error) 
 		s.dynamic = re
 	}
 	s.recovery.init()
+	if err := s.loadSessions(dataDir); err != nil {
+		return nil, fmt.Errorf("socket.io: sockets saved in data_dir: %w", err)
+	}
 	s.nsps["/"] = newNamespace(s, "/")
 	for _, name := range s.cfg.Namespaces {
 		s.nsps[name] = newNamespace(s, name)
@@ -88,6 +93,7 @@ func (s *Server) shutdown(ctx context.Context) {
 		for _, so := range s.recovery.all() {
 			so.close("server shutting down")
 		}
+		s.writeSessions()
 		close(s.done)
 	})
 }

@@ -43,9 +43,11 @@ func main() {
 	maxPayload := flag.Int("max-payload", 100_000, "largest polling body / WebSocket message, in bytes")
 	connectTimeout := flag.Duration("connect-timeout", 10*time.Second, "how long a connection may stay without a namespace")
 	recovery := flag.Duration("recovery-window", 2*time.Minute, "connection state recovery window (negative: off)")
+	recoveryEvents := flag.Int("recovery-events", 0, "events kept per socket for recovery (0: the default)")
+	dataDir := flag.String("data-dir", "", "keeps channel streams, and sockets across a graceful restart, in this directory")
 	flag.Parse()
 
-	node, err := herald.New(herald.Config{
+	cfg := herald.Config{
 		AllowAnonymous: true,
 		TokenSecret:    TokenSecret,
 		APIKey:         APIKey,
@@ -68,9 +70,17 @@ func main() {
 			UpgradeTimeout:    5 * time.Second,
 			ConnectTimeout:    *connectTimeout,
 			RecoveryWindow:    *recovery,
+			RecoveryEvents:    *recoveryEvents,
 		},
 		Log: herald.LogConfig{Level: "warn"},
-	})
+	}
+	if *dataDir != "" {
+		// Rooms "feed:…" keep history, on disk: recovery serves them from
+		// their streams, across restarts too.
+		cfg.DataDir, cfg.History.Store = *dataDir, herald.StoreDisk
+		cfg.Namespaces["feed"] = herald.ChannelPolicy{Subscribe: herald.AccessAnyone, Publish: herald.AccessAnyone, HistorySize: 1000}
+	}
+	node, err := herald.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type Params struct {
 	MaxQueueBytes int
 	// PingInterval and PongTimeout are the node's WebSocket heartbeat.
 	PingInterval, PongTimeout time.Duration
+	// DataDir, set when the node keeps its channel streams on disk, is
+	// where sockets kept for recovery are saved across a restart.
+	DataDir string
 }
 
 // Host is the node's side of a Socket.IO server: what the node serves

@@ -1,0 +1,235 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/core"
+)
+
+// With the channel streams on disk (history.store: disk), the sockets a
+// graceful shutdown ends are saved in data_dir, and the next node on that
+// directory gives each back to its client, as it would a socket kept for
+// recovery: what a socket's client needs of them is where it stands in
+// each room's stream, which the disk keeps. A socket is saved when every
+// room it is in keeps a stream; it is given back while recovery_window
+// lasts from the shutdown, unless its client missed one of the events
+// only its log held (emits to it alone), which end with the node. A node
+// that crashes saves none.
+
+// sessionsFile is the file in data_dir; it holds private ids.
+const sessionsFile = "socketio-sessions.json"
+
+// savedSessions is what the file holds.
+type savedSessions struct {
+	// Offset is the last recovery offset the node gave: the next node
+	// numbers on from it, so a client's offset stays comparable.
+	Offset   uint64          `json:"offset"`
+	Sessions []*savedSession `json:"sessions"`
+}
+
+// savedSession is one socket, as its next node needs it.
+type savedSession struct {
+	PID       string `json:"pid"`
+	SID       string `json:"sid"`
+	Namespace string `json:"namespace"`
+	User      string `json:"user,omitempty"`
+	// Gone is when the client lost the socket (unix nanoseconds).
+	Gone int64 `json:"gone"`
+	// Trimmed and Last bound the offsets the client may come back with.
+	Trimmed uint64 `json:"trimmed"`
+	Last    uint64 `json:"last"`
+	// LogOnly are the offsets of logged events no stream holds.
+	LogOnly []uint64 `json:"log_only,omitempty"`
+	// Logged are the logged room broadcasts, oldest first, and Marks the
+	// last one of each room the socket was sent (see outbox.sinceFor).
+	Logged []savedMark          `json:"logged,omitempty"`
+	Marks  map[string]savedMark `json:"marks"`
+}
+
+type savedMark struct {
+	Offset  uint64 `json:"o,omitempty"` // recovery offset, for Logged
+	Channel string `json:"ch,omitempty"`
+	Stream  uint64 `json:"s"`
+	Epoch   string `json:"e"`
+}
+
+// sessionStore is the server's side of the file.
+type sessionStore struct {
+	dir string
+	mu  sync.Mutex
+	// saved are the sessions read at start, by private id, until taken.
+	saved map[string]*savedSession
+	// ending are the sessions of sockets the shutdown ended.
+	ending []*savedSession
+}
+
+// loadSessions reads the sessions a previous node saved and removes the file: a
+// session is given back once at most.
+func (srv *Server) loadSessions(dir string) error {
+	st := &srv.sessions
+	st.dir, st.saved = dir, map[string]*savedSession{}
+	if dir == "" || !srv.recoveryOn() {
+		return nil
+	}
+	path := filepath.Join(dir, sessionsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var f savedSessions
+	if err := json.Unmarshal(b, &f); err != nil {
+		srv.core.Log().Warn("socket.io: ignoring unreadable saved sessions", "file", path, "err", err)
+	}
+	for _, ss := range f.Sessions {
+		st.saved[ss.PID] = ss
+	}
+	srv.offsets.Store(f.Offset)
+	return os.Remove(path)
+}
+
+// saving reports whether a socket ending for reason is to be saved.
+func (srv *Server) saving(reason string) bool {
+	return srv.sessions.dir != "" && srv.closing.Load() && srv.recoveryOn() && recoverableReasons[reason]
+}
+
+// save records the socket for the next node, unless one of its rooms
+// keeps no stream. s.out.mu held; the socket has let go of its
+// connection, so nothing more reaches its client.
+func (s *Socket) save(gone time.Time) {
+	o := &s.out
+	ss := &savedSession{PID: s.pid, SID: s.ID(), Namespace: s.nsp.name, User: s.User(), Gone: gone.UnixNano(),
+		Trimmed: o.trimmed, Last: o.last(), Marks: map[string]savedMark{}}
+	for _, ch := range s.client.Channels() {
+		m, ok := o.marks[ch]
+		if !s.srv.keepsStream(ch) || !ok {
+			return
+		}
+		ss.Marks[ch] = savedMark{Stream: m.offset, Epoch: m.epoch}
+	}
+	for i := range int(o.log.n) {
+		ev := o.log.at(i)
+		if ev.stream.kept() {
+			m := ev.stream
+			ss.Logged = append(ss.Logged, savedMark{Offset: ev.numbered.offset, Channel: m.channel, Stream: m.offset, Epoch: m.epoch})
+		} else {
+			ss.LogOnly = append(ss.LogOnly, ev.numbered.offset)
+		}
+	}
+	st := &s.srv.sessions
+	st.mu.Lock()
+	st.ending = append(st.ending, ss)
+	st.mu.Unlock()
+}
+
+// writeSessions saves the ended sockets, and those saved before that
+// are still within the window, for the next node.
+func (srv *Server) writeSessions() {
+	st := &srv.sessions
+	if st.dir == "" || !srv.recoveryOn() {
+		return
+	}
+	st.mu.Lock()
+	f := savedSessions{Offset: srv.offsets.Load(), Sessions: st.ending}
+	for _, ss := range st.saved {
+		if srv.withinWindow(ss) {
+			f.Sessions = append(f.Sessions, ss)
+		}
+	}
+	st.mu.Unlock()
+	if len(f.Sessions) == 0 {
+		return
+	}
+	b, err := json.Marshal(f)
+	if err == nil {
+		tmp := filepath.Join(st.dir, sessionsFile+".tmp")
+		if err = os.WriteFile(tmp, b, 0o600); err == nil {
+			err = os.Rename(tmp, filepath.Join(st.dir, sessionsFile))
+		}
+	}
+	if err != nil {
+		srv.core.Log().Error("socket.io: saving sockets for recovery after restart", "err", err)
+	}
+}
+
+func (srv *Server) withinWindow(ss *savedSession) bool {
+	return time.Since(time.Unix(0, ss.Gone)) <= srv.cfg.RecoveryWindow
+}
+
+// takeSaved removes and returns the session saved under the CONNECT
+// payload's pid for namespace n, if its client may have it back with the
+// payload's offset.
+func (srv *Server) takeSaved(n *Namespace, auth []byte) (*savedSession, uint64) {
+	var a connectAuth
+	if json.Unmarshal(auth, &a) != nil || a.PID == "" || a.Offset == "" {
+		return nil, 0
+	}
+	st := &srv.sessions
+	st.mu.Lock()
+	ss := st.saved[a.PID]
+	if ss == nil || ss.Namespace != n.name {
+		st.mu.Unlock()
+		return nil, 0
+	}
+	delete(st.saved, a.PID)
+	st.mu.Unlock()
+	after, err := strconv.ParseUint(a.Offset, 36, 64)
+	if err != nil || after < ss.Trimmed || after > ss.Last || !srv.withinWindow(ss) {
+		return nil, 0
+	}
+	for _, off := range ss.LogOnly {
+		if off > after {
+			return nil, 0 // an emit only the old node's log held
+		}
+	}
+	return ss, after
+}
+
+// sinceFor is outbox.sinceFor on what was saved.
+func (ss *savedSession) sinceFor(ch string, after uint64) core.Since {
+	for _, m := range ss.Logged {
+		if m.Offset > after && m.Channel == ch {
+			return core.Since{Offset: m.Stream - 1, Epoch: m.Epoch}
+		}
+	}
+	m := ss.Marks[ch]
+	return core.Since{Offset: m.Stream, Epoch: m.Epoch}
+}
+
+// revive puts the socket, given back its saved session's id, in the
+// session's rooms, each resuming its stream where the client stands. ok
+// is false when one cannot be recovered: the socket then leaves them and
+// goes on as a new one. The subscriptions are started once the client
+// has heard CONNECT.
+func (s *Socket) revive(ss *savedSession, after uint64) (subs []core.Subscription, ok bool) {
+	if s.User() != ss.User {
+		s.pid = randomID() // not the saved socket's user: a new socket
+		return nil, false
+	}
+	for ch := range ss.Marks {
+		since := ss.sinceFor(ch, after)
+		sub, e := s.srv.core.Subscribe(&s.client, ch, core.ByApp, &since)
+		if e == nil {
+			subs = append(subs, sub)
+			s.joinedAt(ch, core.Subscription{Position: broker.StreamPosition{Offset: since.Offset, Epoch: since.Epoch}})
+		}
+		if e != nil || !sub.Resume.Recovered {
+			startAll(subs) // ends the wait; the rooms are left at once
+			s.LeaveAll()
+			s.pid = randomID() // the client is told it did not recover
+			return nil, false
+		}
+	}
+	s.recovered.Store(true)
+	return subs, true
+}
