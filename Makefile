@@ -5,7 +5,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/heraldhq/herald.Version=$(VERSION)
 
-.PHONY: build run test lint test-go test-bench test-e2e fuzz bench clean
+.PHONY: build run test lint test-go test-scale test-bench test-e2e fuzz bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/herald ./cmd/herald
@@ -17,7 +17,7 @@ run: build
 # the bench's own end-to-end tests (test-bench: they build herald and run
 # servers and workers for a minute or more, so they are behind the loadtest tag
 # and out of test-go), and the end-to-end suites against the built binary.
-test: lint test-go test-bench test-e2e
+test: lint test-go test-scale test-bench test-e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -26,6 +26,11 @@ lint:
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The tests that load a node with many clients, full size: under -race
+# (test-go) they run smaller, as the detector slows their clients tenfold.
+test-scale:
+	$(GO) test -count=1 -timeout 10m -run 'TestManyClientsResume|TestResumeSeam|TestChurnNeverCutsABystander' .
 
 # The end-to-end tests of `herald bench` (cmd/herald/internal/bench).
 test-bench:

@@ -13,7 +13,10 @@ import (
 // connection may be cut that its client did not cut: each gets its reply
 // and the next 100 publications.
 func TestChurnNeverCutsABystander(t *testing.T) {
-	const clients, rounds, reads = 100, 40, 100
+	clients, rounds, reads := 100, 40, 100
+	if raceDetector {
+		clients, rounds = 40, 20
+	}
 	s := startNode(t, resumeConfig())
 	stop := make(chan struct{})
 	defer close(stop)

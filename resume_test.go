@@ -148,7 +148,10 @@ func TestResumeBadSinceIsAClearError(t *testing.T) {
 // TestManyClientsResume: 1,000 clients drop, 50 messages are published,
 // they come back with since and each gets all 50, in order, recovered.
 func TestManyClientsResume(t *testing.T) {
-	const clients, missed = 1000, 50
+	clients, missed := 1000, 50
+	if raceDetector {
+		clients = 200
+	}
 	s := startNode(t, resumeConfig())
 	first := publishN(t, s.node, "feed:many", 1)
 	for range clients {
@@ -209,7 +212,10 @@ func resumeOnce(url, ch string, after uint64, epoch string, want int) error {
 // dropping and resuming; every client sees every one of 10,000
 // publications once, in order.
 func TestResumeSeam(t *testing.T) {
-	const clients, total = 200, 10000
+	clients, total := 200, 10000
+	if raceDetector {
+		clients, total = 40, 2000
+	}
 	cfg := resumeConfig()
 	cfg.History.RecoveryMax = total     // a client may fall far behind the publisher
 	cfg.Limits.MaxQueueBytes = 64 << 20 // and be sent it all at once

@@ -118,7 +118,7 @@ func (s *Socket) close(reason string) {
 		s.save(s.goneAt(prev))
 	}
 	s.out.log.reset()
-	s.out.pinned = false
+	s.pinned = false
 	s.out.mu.Unlock()
 	s.srv.recovery.drop(s)
 	s.nsp.removeSocket(s)

@@ -58,9 +58,9 @@ func numberedAt(offset uint64, at time.Time) *encodedEvent {
 func TestOutboxTrimsByAgeUnlessPinned(t *testing.T) {
 	t0 := time.Now()
 	var o outbox
-	o.remember(numberedAt(1, t0), 3, time.Minute)
-	o.remember(numberedAt(2, t0.Add(30*time.Second)), 3, time.Minute)
-	o.remember(numberedAt(3, t0.Add(61*time.Second)), 3, time.Minute) // event 1 is now past the window
+	o.remember(numberedAt(1, t0), 3, time.Minute, false)
+	o.remember(numberedAt(2, t0.Add(30*time.Second)), 3, time.Minute, false)
+	o.remember(numberedAt(3, t0.Add(61*time.Second)), 3, time.Minute, false) // event 1 is now past the window
 	if o.log.n != 2 || o.trimmed != 1 || o.last() != 3 {
 		t.Fatalf("n %d trimmed %d last %d, want 2, 1, 3", o.log.n, o.trimmed, o.last())
 	}
@@ -68,16 +68,14 @@ func TestOutboxTrimsByAgeUnlessPinned(t *testing.T) {
 	if o.log.n != 0 || o.trimmed != 3 {
 		t.Fatalf("after trimBefore: n %d trimmed %d", o.log.n, o.trimmed)
 	}
-	o.pinned = true
 	for i := uint64(4); i <= 10; i++ {
-		o.remember(numberedAt(i, t0.Add(time.Hour)), 3, time.Minute)
+		o.remember(numberedAt(i, t0.Add(time.Hour)), 3, time.Minute, true)
 	}
 	if o.log.n != 7 || o.trimmed != 3 {
 		t.Fatalf("pinned: n %d trimmed %d, want all 7 kept", o.log.n, o.trimmed)
 	}
 	// Unpinned, the next event brings the log back to its cap, ring too.
-	o.pinned = false
-	o.remember(numberedAt(11, t0.Add(time.Hour)), 3, time.Minute)
+	o.remember(numberedAt(11, t0.Add(time.Hour)), 3, time.Minute, false)
 	if o.log.n != 3 || len(o.log.buf) != 3 || o.trimmed != 8 || o.log.oldest().numbered.offset != 9 {
 		t.Fatalf("unpinned: n %d ring %d trimmed %d, want 3, 3, 8", o.log.n, len(o.log.buf), o.trimmed)
 	}
@@ -103,10 +101,9 @@ func TestEventLogGrowsGeometrically(t *testing.T) {
 // trimmed says so, which fails the recovery that pinned it.
 func TestPinnedLogIsBounded(t *testing.T) {
 	var o outbox
-	o.pinned = true
 	at := time.Now()
 	for i := uint64(1); i <= 20; i++ {
-		o.remember(numberedAt(i, at), 3, time.Minute)
+		o.remember(numberedAt(i, at), 3, time.Minute, true)
 	}
 	if int(o.log.n) != pinnedEvents(3) || o.trimmed != uint64(20-pinnedEvents(3)) {
 		t.Fatalf("n %d trimmed %d, want %d and %d", o.log.n, o.trimmed, pinnedEvents(3), 20-pinnedEvents(3))
@@ -122,10 +119,10 @@ func TestTrimLogsEmptiesQuietSocketsUnlessPinned(t *testing.T) {
 	n.sockets["quiet"], n.sockets["pinned"] = quiet, pinned
 	t0 := time.Now()
 	for _, s := range []*Socket{quiet, pinned} {
-		s.out.remember(numberedAt(1, t0), 10, time.Minute)
-		s.out.remember(numberedAt(2, t0.Add(time.Second)), 10, time.Minute)
+		s.out.remember(numberedAt(1, t0), 10, time.Minute, false)
+		s.out.remember(numberedAt(2, t0.Add(time.Second)), 10, time.Minute, false)
 	}
-	pinned.out.pinned = true
+	pinned.pinned = true
 	srv.trimLogs(t0.Add(2 * time.Second))
 	if quiet.out.log.n != 0 || quiet.out.log.buf != nil || quiet.out.trimmed != 2 {
 		t.Fatalf("quiet socket: n %d ring %d trimmed %d, want an empty log", quiet.out.log.n, len(quiet.out.log.buf), quiet.out.trimmed)

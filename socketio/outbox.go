@@ -22,11 +22,9 @@ type outbox struct {
 	trimmed uint64
 	// log holds recent events, oldest first; only with recovery on.
 	log eventLog
-	// pinned keeps the log whole while a client recovers (see pinLogAfter).
-	pinned bool
 	// marks are, by room channel that keeps a stream, the last of its
 	// publications the socket was sent while connected (see streams.go).
-	marks map[string]streamMark
+	marks *streamMarks
 }
 
 // send queues ev for the socket and reports whether a flush is needed.
@@ -44,7 +42,7 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 		return false // its room's stream keeps it for the client's return
 	}
 	if recover {
-		o.remember(ev, s.srv.cfg.RecoveryEvents, s.srv.cfg.RecoveryWindow)
+		o.remember(ev, s.srv.cfg.RecoveryEvents, s.srv.cfg.RecoveryWindow, s.pinned)
 		if ev.stream.kept() {
 			o.passed(ev.stream)
 		}
@@ -65,8 +63,8 @@ func (s *Socket) send(ev *encodedEvent, keep bool) bool {
 // remember logs ev, first dropping the events older than the recovery
 // window and the oldest beyond maxEvents. Pinned, it drops none by age
 // and keeps up to pinnedEvents.
-func (o *outbox) remember(ev *encodedEvent, maxEvents int, window time.Duration) {
-	if o.pinned {
+func (o *outbox) remember(ev *encodedEvent, maxEvents int, window time.Duration, pinned bool) {
+	if pinned {
 		maxEvents = pinnedEvents(maxEvents)
 	} else {
 		o.trimBefore(ev.numbered.at.Add(-window))

@@ -111,7 +111,7 @@ func (s *Socket) save(gone time.Time) {
 	ss := &savedSession{PID: s.pid, SID: s.ID(), Namespace: s.nsp.name, User: s.User(), Gone: gone.UnixNano(),
 		Trimmed: o.trimmed, Last: o.last(), Marks: map[string]savedMark{}}
 	for _, ch := range s.client.Channels() {
-		m, ok := o.marks[ch]
+		m, ok := o.mark(ch)
 		if !s.srv.keepsStream(ch) || !ok {
 			return
 		}

@@ -132,7 +132,7 @@ func (s *Socket) resume(c *conn, fresh *Socket, after uint64) resumeResult {
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.pinned = false
+	s.pinned = false
 	if after < o.trimmed {
 		return resumeLost
 	}
@@ -176,8 +176,8 @@ func (s *Socket) pinLogAfter(after uint64) bool {
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.pinned = after >= o.trimmed && after <= o.last()
-	return o.pinned
+	s.pinned = after >= o.trimmed && after <= o.last()
+	return s.pinned
 }
 
 // expireLoop ends kept sockets whose window has passed.
@@ -213,7 +213,7 @@ func (srv *Server) trimLogs(cutoff time.Time) {
 		for _, s := range n.allSockets() {
 			o := &s.out
 			o.mu.Lock()
-			if !o.pinned {
+			if !s.pinned {
 				o.trimBefore(cutoff)
 				if o.log.n == 0 {
 					o.log.reset() // let go of the ring too

@@ -50,7 +50,10 @@ type Socket struct {
 	// running is true while the handler goroutine exists; tasks are the
 	// events waiting for it.
 	running bool
-	tasks   []func()
+	// pinned keeps the log whole while a client recovers (see
+	// pinLogAfter); guarded by out.mu, kept here where it costs no space.
+	pinned bool
+	tasks  []func()
 	// disconnectedAt is when a recoverable socket lost its transport
 	// (unix nanoseconds).
 	disconnectedAt int64

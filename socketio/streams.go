@@ -40,13 +40,37 @@ func (srv *Server) keepsStream(ch string) bool {
 	return p.HistorySize > 0
 }
 
+// streamMarks are a socket's marks, one per room channel: a slice
+// searched in order, as a socket is in few rooms, and fan-out updates
+// one for every broadcast it delivers.
+type streamMarks []streamMark
+
 // passed records that the socket was sent m's publication: its client
 // has m's room up to there. o.mu held.
 func (o *outbox) passed(m streamMark) {
 	if o.marks == nil {
-		o.marks = map[string]streamMark{}
+		o.marks = new(streamMarks)
 	}
-	o.marks[m.channel] = m
+	marks := *o.marks
+	for i := range marks {
+		if marks[i].channel == m.channel {
+			marks[i] = m
+			return
+		}
+	}
+	*o.marks = append(marks, m)
+}
+
+// mark returns the socket's mark for room channel ch. o.mu held.
+func (o *outbox) mark(ch string) (streamMark, bool) {
+	if o.marks != nil {
+		for _, m := range *o.marks {
+			if m.channel == ch {
+				return m, true
+			}
+		}
+	}
+	return streamMark{}, false
 }
 
 // joinedAt records where the stream of room channel ch stood when the
@@ -72,7 +96,7 @@ func (o *outbox) sinceFor(ch string, after uint64) (since core.Since, ok bool) {
 			return core.Since{Offset: ev.stream.offset - 1, Epoch: ev.stream.epoch}, true
 		}
 	}
-	m, ok := o.marks[ch]
+	m, ok := o.mark(ch)
 	return core.Since{Offset: m.offset, Epoch: m.epoch}, ok
 }
 
