@@ -63,8 +63,10 @@ type Config struct {
 	// HistoryMetaTTL is how long a channel's offsets outlive its last
 	// publication. Zero means 24h.
 	HistoryMetaTTL time.Duration `yaml:"history_meta_ttl"`
-	// DataDir is where the node keeps what survives a restart: the
-	// channel streams, with History.Store "disk". Empty keeps nothing.
+	// DataDir is where the node keeps what survives a restart, with
+	// History.Store "disk": the channel streams, and at a graceful
+	// shutdown the Socket.IO sockets kept for recovery. Empty keeps
+	// nothing.
 	DataDir string `yaml:"data_dir"`
 	// History sets where channel streams live and how clients resume them.
 	History History `yaml:"history"`
