@@ -16,8 +16,8 @@ func (c *Core) CatchUp(cl *Client, ch string, since Since) (Subscription, *Error
 	case !cl.Subscribed(ch):
 		return Subscription{}, refuse(404, nil, "not subscribed to %q", ch)
 	}
-	cl.hold(ch) // before the read: what fan-out brings after it waits for the replay
+	hold := cl.hold(ch) // before the read: what fan-out brings after it waits for the replay
 	r, replay := c.resume(cl, ch, since)
 	c.metrics.recovery(r)
-	return Subscription{Position: r.Position, Resume: &r, cl: cl, ch: ch, replay: replay}, nil
+	return Subscription{Position: r.Position, Resume: &r, cl: cl, ch: ch, hold: hold, replay: replay}, nil
 }

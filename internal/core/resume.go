@@ -2,6 +2,7 @@ package core
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/hub"
@@ -77,6 +78,7 @@ type Subscription struct {
 
 	cl     *Client
 	ch     string
+	hold   uint64
 	replay []*record.Publication
 }
 
@@ -101,7 +103,7 @@ func (s Subscription) Start() {
 		sess.DeliverNow(m, f.Encode(m))
 	}
 	sess.Flush()
-	marker := &releaseMarker{cl: s.cl, ch: s.ch, last: s.Resume.Position.Offset}
+	marker := &releaseMarker{cl: s.cl, ch: s.ch, hold: s.hold, last: s.Resume.Position.Offset}
 	s.cl.core.hub.Broadcast(&hub.Message{Kind: hub.KindDirect, Targets: []hub.Subscriber{sess}, Payload: marker})
 }
 
@@ -110,6 +112,7 @@ func (s Subscription) Start() {
 type releaseMarker struct {
 	cl   *Client
 	ch   string
+	hold uint64 // which holding of ch: a stale marker leaves a later one be
 	last uint64
 }
 
@@ -118,9 +121,19 @@ type releaseMarker struct {
 // its last release is dead: the client's next resume makes another.
 type holding struct {
 	mu       sync.Mutex
-	channels map[string][]heldMessage
+	channels map[string]*heldQueue
 	dead     bool
 }
+
+// heldQueue is one channel's held messages; id tells one holding of the
+// channel from the next (unsubscribed and resumed again meanwhile).
+type heldQueue struct {
+	id   uint64
+	msgs []heldMessage
+}
+
+// holdSeq numbers holdings, for heldQueue.id.
+var holdSeq atomic.Uint64
 
 type heldMessage struct {
 	m       *hub.Message
@@ -138,7 +151,7 @@ func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
 	}
 	if r, ok := m.Payload.(*releaseMarker); ok && r.cl == cl {
 		sess, _ := cl.session.(Replayer)
-		return true, cl.release(r.ch, r.last, sess)
+		return true, cl.release(r.ch, r.hold, r.last, sess)
 	}
 	if m.Targets != nil {
 		return false, false
@@ -149,11 +162,11 @@ func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	q, ok := h.channels[m.Channel]
-	if !ok || h.dead {
+	q := h.channels[m.Channel]
+	if q == nil || h.dead {
 		return false, false
 	}
-	h.channels[m.Channel] = append(q, heldMessage{m, encoded})
+	q.msgs = append(q.msgs, heldMessage{m, encoded})
 	return true, false
 }
 
@@ -165,37 +178,43 @@ func (cl *Client) holding(create bool) *holding {
 	if !create {
 		return nil
 	}
-	v, _ := cl.core.holdings.LoadOrStore(cl, &holding{channels: map[string][]heldMessage{}})
+	v, _ := cl.core.holdings.LoadOrStore(cl, &holding{channels: map[string]*heldQueue{}})
 	return v.(*holding)
 }
 
-// hold starts holding ch's live messages.
-func (cl *Client) hold(ch string) {
+// hold starts holding ch's live messages and returns the holding's id,
+// which its release names.
+func (cl *Client) hold(ch string) uint64 {
+	id := holdSeq.Add(1)
 	for {
 		h := cl.holding(true)
 		h.mu.Lock()
 		if !h.dead {
-			h.channels[ch] = nil
+			h.channels[ch] = &heldQueue{id: id}
 			cl.flags.Or(flagHolding)
 			h.mu.Unlock()
-			return
+			return id
 		}
 		h.mu.Unlock() // emptied meanwhile: take the next one
 	}
 }
 
-// release delivers ch's held messages, but for publications at or before
+// release delivers ch's held messages (of holding id), but for publications at or before
 // last (the replay, or what the client is told it has), stops holding ch
 // and reports whether the session needs a flush. It runs on fan-out, or
 // with fan-out waiting on the holding's lock, so nothing overtakes them.
-func (cl *Client) release(ch string, last uint64, sess Replayer) (needsFlush bool) {
+func (cl *Client) release(ch string, id, last uint64, sess Replayer) (needsFlush bool) {
 	h := cl.holding(false)
 	if h == nil {
 		return false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, x := range h.channels[ch] {
+	q := h.channels[ch]
+	if q == nil || q.id != id {
+		return false // a later holding of ch has its own release coming
+	}
+	for _, x := range q.msgs {
 		if x.m.Kind == hub.KindPublication && x.m.Pub.Offset <= last {
 			continue
 		}

@@ -51,14 +51,15 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker, since *Since) (Subscri
 	if e := c.maySubscribe(cl, ch); e != nil { // again: the hook ran unlocked
 		return Subscription{}, e
 	}
+	var hold uint64
 	if since != nil {
-		cl.hold(ch) // before the hub: nothing live may slip past the replay
+		hold = cl.hold(ch) // before the hub: nothing live may slip past the replay
 	}
 	if c.hub.Subscribe(ch, cl.session) {
 		if err := c.broker.Subscribe(cl, ch); err != nil {
 			c.hub.Unsubscribe(ch, cl.session)
 			if since != nil {
-				cl.release(ch, 0, cl.session.(Replayer))
+				cl.release(ch, hold, 0, cl.session.(Replayer))
 			}
 			return Subscription{}, internal("subscribe failed", err)
 		}
@@ -72,7 +73,7 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker, since *Since) (Subscri
 	}
 	r, replay := c.resume(cl, ch, *since)
 	c.metrics.recovery(r)
-	return Subscription{Position: r.Position, Resume: &r, cl: cl, ch: ch, replay: replay}, nil
+	return Subscription{Position: r.Position, Resume: &r, cl: cl, ch: ch, hold: hold, replay: replay}, nil
 }
 
 // maySubscribeNow is maySubscribe under the client's lock.
