@@ -24,6 +24,10 @@ var (
 	// node's fan-out backlog stayed past limits.max_node_queue_bytes until
 	// the caller's context ended (Node.Publish waits for room meanwhile).
 	ErrOverloaded = core.ErrOverloaded
+	// ErrPartial is wrapped by a cluster-wide order (Disconnect,
+	// Unsubscribe) that some node did not answer in time; the error
+	// names them and the count leaves them out.
+	ErrPartial = core.ErrPartial
 )
 
 // Close codes herald sends in disconnect notices and close frames, beyond

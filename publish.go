@@ -55,26 +55,28 @@ func serverPublication(ch, event string, data json.RawMessage) *record.Publicati
 	return pub
 }
 
-// PushToUser sends an event to every connection of user on this node and
-// returns how many connections it reached. It waits for room as Publish
-// does.
+// PushToUser sends an event to every connection of user, on every node
+// of the cluster, and returns how many of them are on this node. It
+// waits for room as Publish does.
 func (n *Node) PushToUser(ctx context.Context, user, event string, data json.RawMessage) (int, error) {
 	return n.core.Push(ctx, &record.Push{User: user, Event: event, Data: data}, core.Wait)
 }
 
-// Disconnect closes every connection of user on this node (close code
+// Disconnect closes every connection of user on every node (close code
 // 4003; Socket.IO sockets get a server disconnect) and returns how many
-// there were.
-func (n *Node) Disconnect(ctx context.Context, user string) int {
-	return n.core.DisconnectUser(ctx, user)
+// there were. When some node does not answer in time the count leaves
+// its connections out and the error, matching ErrPartial, names it.
+func (n *Node) Disconnect(ctx context.Context, user string) (int, error) {
+	t, err := n.core.DisconnectUser(ctx, user)
+	return t.Count, err
 }
 
-// Unsubscribe removes every connection of user on this node from ch,
-// telling each client, and returns how many were subscribed (0 for a
-// malformed channel name).
-func (n *Node) Unsubscribe(ctx context.Context, user, ch string) int {
-	count, _ := n.core.UnsubscribeUser(ctx, user, ch)
-	return count
+// Unsubscribe removes every connection of user on every node from ch,
+// telling each client, and returns how many were subscribed; partial
+// answers as for Disconnect.
+func (n *Node) Unsubscribe(ctx context.Context, user, ch string) (int, error) {
+	t, err := n.core.UnsubscribeUser(ctx, user, ch)
+	return t.Count, err
 }
 
 // Presence lists who is subscribed to ch, sorted by client id. It fails

@@ -280,8 +280,8 @@ func TestServerUnsubscribe(t *testing.T) {
 	if _, err := c.Subscribe(ctx, "chat:u"); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.node.Unsubscribe(ctx, "alice", "chat:u"); n != 1 {
-		t.Fatalf("node.Unsubscribe = %d", n)
+	if n, err := s.node.Unsubscribe(ctx, "alice", "chat:u"); n != 1 || err != nil {
+		t.Fatalf("node.Unsubscribe = %d (%v)", n, err)
 	}
 	if u := waitFor[unsubEvent](t, r, nil); u.Channel != "chat:u" || u.Reason == "" {
 		t.Fatalf("unsubscribe = %+v", u)

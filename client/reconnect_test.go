@@ -104,7 +104,7 @@ func TestDisconnectByServerIsFinal(t *testing.T) {
 	r := newRecorder()
 	c := dial(t, r, client.Options{URL: s.url, Token: token(t, "alice", 0), Reconnect: true, MinBackoff: time.Millisecond})
 	waitFor[client.ConnectInfo](t, r, nil)
-	if n := s.node.Disconnect(context.Background(), "alice"); n != 1 {
+	if n, _ := s.node.Disconnect(context.Background(), "alice"); n != 1 {
 		t.Fatalf("Disconnect = %d", n)
 	}
 	if d := waitFor[disconnectEvent](t, r, nil); d.Code != 4003 || d.Again {

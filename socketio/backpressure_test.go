@@ -286,18 +286,17 @@ func TestBackPressureCountsEveryTransport(t *testing.T) {
 			ws := stall(t, n, floodChannel)
 			pad := strings.Repeat("x", 32<<10)
 			body := fmt.Sprintf(`{"channel":%q,"data":%q}`, floodChannel, pad)
-			refused := 0
-			for i := 0; refused < 2; i++ {
+			// The kernel's socket buffers take some of the backlog while the
+			// publisher waits, so a refusal may find it drained below the
+			// bound; once the buffers are full, the refusals find the
+			// connection's bytes past it.
+			for i, backlog := 0, 0.0; backlog <= nodeQueue; i++ {
 				if i > 4000 { // 128 MB: far more than the kernel's buffers and the bound
-					t.Fatalf("%d publications accepted to a subscriber that reads nothing", i)
+					t.Fatalf("%d publications accepted to a subscriber that reads nothing (backlog %v while refusing)", i, backlog)
 				}
 				if status, _, _ := n.apiCall(t, "/api/publish", body); status == http.StatusServiceUnavailable {
-					refused++
-					time.Sleep(50 * time.Millisecond) // fan-out settles: the refusal is the connection's bytes
+					backlog = n.metric(t, `herald_fanout_backlog_bytes`)
 				}
-			}
-			if got := n.metric(t, `herald_fanout_backlog_bytes`); got <= nodeQueue {
-				t.Fatalf("herald_fanout_backlog_bytes = %v while refusing, want past %d", got, nodeQueue)
 			}
 			ws.Close()
 			waitUntil(t, "the backlog to come back to zero", func() bool { return n.metric(t, `herald_fanout_backlog_bytes`) == 0 })

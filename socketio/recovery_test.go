@@ -374,7 +374,7 @@ func TestServerDisconnectEndsASocketKeptForRecovery(t *testing.T) {
 	offset := lastOffset(t, c.event("/", "hi"))
 	c.ws.Close()
 	waitUntil(t, "the server noticed", func() bool { return n.SocketIO().Len() == 0 })
-	if got := n.Disconnect(t.Context(), "frank"); got != 1 {
+	if got, _ := n.Disconnect(t.Context(), "frank"); got != 1 {
 		t.Fatalf("disconnected %d sockets, want the kept one", got)
 	}
 	p = dialSIO(t, n, "").connect("/", map[string]string{"token": tok, "pid": hello.PID, "offset": offset})

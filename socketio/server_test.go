@@ -279,7 +279,7 @@ func TestPushAndServerDisconnect(t *testing.T) {
 	if a := c.event("/", "alert"); !strings.Contains(string(a[0].JSON), "high") {
 		t.Fatal(a)
 	}
-	if n.Disconnect(t.Context(), "alice") != 1 {
+	if got, _ := n.Disconnect(t.Context(), "alice"); got != 1 {
 		t.Fatal("disconnect count")
 	}
 	for {

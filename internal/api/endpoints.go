@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -139,7 +140,21 @@ func (s *server) disconnect(r *http.Request) (int, any) {
 	if req.User == "" {
 		return fail(missing("user"))
 	}
-	return http.StatusOK, map[string]int{"disconnected": s.core.DisconnectUser(r.Context(), req.User)}
+	t, err := s.core.DisconnectUser(r.Context(), req.User)
+	return tally("disconnected", t, err)
+}
+
+// tally answers a cluster-wide order: the count, and the nodes that did
+// not answer in time, if any (the answer is then partial, not an error).
+func tally(name string, t core.Tally, err error) (int, any) {
+	if err != nil && !errors.Is(err, core.ErrPartial) {
+		return fail(err)
+	}
+	out := map[string]any{name: t.Count}
+	if len(t.Missing) > 0 {
+		out["missing_nodes"] = t.Missing
+	}
+	return http.StatusOK, out
 }
 
 func (s *server) unsubscribe(r *http.Request) (int, any) {
@@ -153,11 +168,8 @@ func (s *server) unsubscribe(r *http.Request) (int, any) {
 	if req.Channel == "" {
 		return fail(missing("channel"))
 	}
-	n, err := s.core.UnsubscribeUser(r.Context(), req.User, req.Channel)
-	if err != nil {
-		return fail(err)
-	}
-	return http.StatusOK, map[string]int{"unsubscribed": n}
+	t, err := s.core.UnsubscribeUser(r.Context(), req.User, req.Channel)
+	return tally("unsubscribed", t, err)
 }
 
 func (s *server) presence(r *http.Request) (int, any) {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -17,6 +18,7 @@ const memoryShards = 64
 // MemoryBroker is the single-node broker: streams live in this process and
 // publications go straight to this node's handler.
 type MemoryBroker struct {
+	node    string
 	handler EventHandler
 	seed    maphash.Seed
 	shards  [memoryShards]memoryShard
@@ -50,8 +52,8 @@ func NewMemoryBroker(metaTTL time.Duration, store StreamStore) *MemoryBroker {
 }
 
 // Run implements Broker. With a store it first loads every stream.
-func (b *MemoryBroker) Run(h EventHandler) error {
-	b.handler = h
+func (b *MemoryBroker) Run(node string, h EventHandler) error {
+	b.node, b.handler = node, h
 	if b.store != nil {
 		if err := b.store.Load(b.loadStream); err != nil {
 			return err
@@ -73,6 +75,31 @@ func (b *MemoryBroker) Subscribe(context.Context, string) error { return nil }
 
 // Unsubscribe implements Broker.
 func (b *MemoryBroker) Unsubscribe(context.Context, string) error { return nil }
+
+// SubscribeUser implements Broker; a single node needs no routing.
+func (b *MemoryBroker) SubscribeUser(context.Context, string) error { return nil }
+
+// UnsubscribeUser implements Broker.
+func (b *MemoryBroker) UnsubscribeUser(context.Context, string) error { return nil }
+
+// PublishPush implements Broker.
+func (b *MemoryBroker) PublishPush(_ context.Context, push *record.Push) error {
+	b.handler.HandlePush(push)
+	return nil
+}
+
+// ErrNoSuchNode is returned for a message to a node the cluster does not
+// have.
+var ErrNoSuchNode = errors.New("broker: no such node")
+
+// Control implements Broker: this is the only node.
+func (b *MemoryBroker) Control(_ context.Context, node string, data []byte) error {
+	if node != "" && node != b.node {
+		return fmt.Errorf("%w: %q", ErrNoSuchNode, node)
+	}
+	b.handler.HandleControl(data)
+	return nil
+}
 
 func (b *MemoryBroker) shard(ch string) *memoryShard {
 	return &b.shards[maphash.String(b.seed, ch)%memoryShards]

@@ -29,12 +29,16 @@ func (c *collector) HandleJoin(ch string, _ *record.ClientInfo) {
 }
 func (c *collector) HandleLeave(string, *record.ClientInfo) {}
 
+func (c *collector) HandlePush(*record.Push) {}
+
+func (c *collector) HandleControl([]byte) {}
+
 func newTestBroker(t *testing.T) (*MemoryBroker, *collector, *time.Time) {
 	b := NewMemoryBroker(time.Hour, nil)
 	now := time.Unix(1000, 0)
 	b.now = func() time.Time { return now }
 	c := &collector{}
-	if err := b.Run(c); err != nil {
+	if err := b.Run("n1", c); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })

@@ -70,17 +70,48 @@ func (c *Core) Connect(cl *Client, creds auth.Credentials) *Error {
 		return e
 	}
 	if creds.User != "" {
-		c.hub.AddUser(creds.User, cl.session)
+		if err := c.addUser(cl, creds.User); err != nil {
+			c.giveUserSlot(creds.User)
+			return internal("connect failed", err)
+		}
 	}
 	e := c.onConnect(cl, creds.User, cl.session.RemoteAddr())
 	if e == nil {
 		e = cl.admitted(creds)
 	}
 	if e != nil && creds.User != "" {
-		c.hub.RemoveUser(creds.User, cl.session)
+		c.removeUser(cl, creds.User)
 		c.giveUserSlot(creds.User)
 	}
 	return e
+}
+
+// addUser indexes the client as one of user's connections; the node's
+// first connection of user tells the broker, so pushes to the user
+// reach this node.
+func (c *Core) addUser(cl *Client, user string) error {
+	m := c.routes.lock(userKey(user))
+	defer m.Unlock()
+	if c.hub.AddUser(user, cl.session) > 1 {
+		return nil
+	}
+	if err := c.broker.SubscribeUser(cl, user); err != nil {
+		c.hub.RemoveUser(user, cl.session)
+		return err
+	}
+	return nil
+}
+
+// removeUser undoes addUser.
+func (c *Core) removeUser(cl *Client, user string) {
+	m := c.routes.lock(userKey(user))
+	defer m.Unlock()
+	if c.hub.RemoveUser(user, cl.session) > 0 {
+		return
+	}
+	if err := c.broker.UnsubscribeUser(cl.afterCtx(), user); err != nil {
+		c.log.Warn("broker user unsubscribe", "user", user, "err", err)
+	}
 }
 
 // mayConnect checks the client's state and the credentials' expiry.
@@ -218,7 +249,7 @@ func (c *Core) Close(cl *Client, code int, reason string) {
 	}
 	cl.setChannels(nil)
 	if prev == stateConnected && cl.info.User != "" {
-		c.hub.RemoveUser(cl.info.User, cl.session)
+		c.removeUser(cl, cl.info.User)
 		if !cl.detached {
 			c.giveUserSlot(cl.info.User)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -77,9 +78,20 @@ type Options struct {
 	Log *slog.Logger
 	// Metrics are the counters the core and its adapters keep.
 	Metrics *Metrics
-	// Streams, when set, keeps the node's channel streams across
-	// restarts (history.store: disk).
+	// Backend is what the node runs on; a zero Backend is this process's
+	// memory (a single node), with Streams keeping its channel streams
+	// across restarts (history.store: disk) when set.
+	Backend broker.Backend
 	Streams broker.StreamStore
+	// PresenceTTL is how long a shared presence store keeps an entry the
+	// node does not refresh: the node refreshes its own at a third of it.
+	// 0 for a memory backend, whose entries need no refresh.
+	PresenceTTL time.Duration
+	// Announce is how often the node tells the registry its figures; 0
+	// means 5 s.
+	Announce time.Duration
+	// Name and Version are the node's, as the registry shows them.
+	Name, Version string
 }
 
 // Core is one node's engine.
@@ -90,6 +102,13 @@ type Core struct {
 	hub      *hub.Hub
 	broker   broker.Broker
 	presence broker.PresenceManager
+	registry broker.Registry
+	cluster  *cluster
+	routes   routes
+	opts     Options
+	started  time.Time
+	stop     chan struct{}
+	stopOnce sync.Once
 	auth     Authenticator
 	verifier *auth.Verifier
 	hooks    Hooks
@@ -120,13 +139,24 @@ func New(cfg Config, opts Options) (*Core, error) {
 		return nil, errors.New("core: Options.Metrics and Options.Log are required")
 	}
 	c := &Core{cfg: cfg, id: randomID(4), log: opts.Log, auth: opts.Authenticate, verifier: opts.Verifier,
-		hooks: opts.Hooks, metrics: opts.Metrics}
+		hooks: opts.Hooks, metrics: opts.Metrics, opts: opts, started: time.Now(), stop: make(chan struct{})}
 	c.hub = hub.New()
-	c.broker = broker.NewMemoryBroker(cfg.HistoryMetaTTL, opts.Streams)
-	c.presence = broker.NewMemoryPresence()
-	if err := c.broker.Run(c.hub); err != nil {
+	c.cluster = newCluster(c)
+	c.routes.seed = maphash.MakeSeed()
+	b := opts.Backend
+	if b.Broker == nil {
+		b = broker.Backend{Broker: broker.NewMemoryBroker(cfg.HistoryMetaTTL, opts.Streams),
+			Presence: broker.NewMemoryPresence(), Registry: broker.NewMemoryRegistry()}
+	}
+	c.broker, c.presence, c.registry = b.Broker, b.Presence, b.Registry
+	if err := c.broker.Run(c.id, events{c}); err != nil {
 		c.hub.Close()
 		return nil, err
+	}
+	c.handleCoreOps()
+	go c.announceLoop()
+	if opts.PresenceTTL > 0 {
+		go c.refreshPresenceLoop(opts.PresenceTTL / 3)
 	}
 	return c, nil
 }
@@ -165,10 +195,18 @@ func (c *Core) WaitClosed(ctx context.Context) error {
 	return poll.Until(ctx, 5*time.Millisecond, func() bool { return c.live.Load() == 0 })
 }
 
-// Stop ends the hub and the broker; call it last.
+// Stop ends the hub and the broker, leaving the registry; call it last.
 func (c *Core) Stop() {
-	c.hub.Close()
-	_ = c.broker.Close()
+	c.stopOnce.Do(func() {
+		close(c.stop)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := c.registry.Leave(ctx, c.id); err != nil {
+			c.log.Warn("leaving the node registry", "err", err)
+		}
+		c.hub.Close()
+		_ = c.broker.Close()
+	})
 }
 
 // Stats are the node's aggregate figures.

@@ -119,8 +119,9 @@ func (c *Core) publishHook(ctx context.Context, cl *Client, pub *record.Publicat
 	return nil
 }
 
-// Push sends an event to every connection of user on this node and
-// returns how many it reached. Back-pressure applies as to Publish.
+// Push sends an event to every connection of user, on every node, and
+// returns how many of them are on this node. Back-pressure applies as
+// to Publish.
 func (c *Core) Push(ctx context.Context, push *record.Push, b Backoff) (int, error) {
 	if c.closing.Load() {
 		return 0, refuse(503, ErrShuttingDown, "%v", ErrShuttingDown)
@@ -136,6 +137,10 @@ func (c *Core) Push(ctx context.Context, push *record.Push, b Backoff) (int, err
 	if e := c.makeRoom(ctx, b, "push"); e != nil {
 		return 0, e
 	}
+	local := c.hub.NumUserConns(push.User)
+	if err := c.broker.PublishPush(ctx, push); err != nil {
+		return 0, internal("push failed", err)
+	}
 	c.metrics.Pushes.Inc()
-	return c.hub.SendTo(c.hub.UserConns(push.User), pushMessage(push)), nil
+	return local, nil
 }

@@ -55,14 +55,11 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker, since *Since) (Subscri
 	if since != nil {
 		hold = cl.hold(ch) // before the hub: nothing live may slip past the replay
 	}
-	if c.hub.Subscribe(ch, cl.session) {
-		if err := c.broker.Subscribe(cl, ch); err != nil {
-			c.hub.Unsubscribe(ch, cl.session)
-			if since != nil {
-				cl.release(ch, hold, 0, cl.session.(Replayer))
-			}
-			return Subscription{}, internal("subscribe failed", err)
+	if err := c.join(cl, ch); err != nil {
+		if since != nil {
+			cl.release(ch, hold, 0, cl.session.(Replayer))
 		}
+		return Subscription{}, internal("subscribe failed", err)
 	}
 	cl.setChannels(chanSet(cl.Channels()).with(ch))
 	if known {
@@ -164,12 +161,30 @@ func (c *Core) Unsubscribe(cl *Client, ch string) bool {
 // leave takes the client off ch in the hub, the broker and presence;
 // cl.mu held, and the caller updates the channel set.
 func (c *Core) leave(ctx context.Context, cl *Client, ch string) {
+	m := c.routes.lock(channelKey(ch))
 	if c.hub.Unsubscribe(ch, cl.session) {
 		if err := c.broker.Unsubscribe(ctx, ch); err != nil {
 			c.log.Warn("broker unsubscribe", "channel", ch, "err", err)
 		}
 	}
+	m.Unlock()
 	if p, ok := c.PolicyFor(ch); ok {
 		c.announce(ctx, cl, ch, p, false)
 	}
+}
+
+// join puts the client's session on ch in the hub and, for the node's
+// first subscriber, in the broker, which must hear it before the
+// client reads the stream; cl.mu held.
+func (c *Core) join(cl *Client, ch string) error {
+	m := c.routes.lock(channelKey(ch))
+	defer m.Unlock()
+	if !c.hub.Subscribe(ch, cl.session) {
+		return nil
+	}
+	if err := c.broker.Subscribe(cl, ch); err != nil {
+		c.hub.Unsubscribe(ch, cl.session)
+		return err
+	}
+	return nil
 }

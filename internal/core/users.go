@@ -2,7 +2,12 @@ package core
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/heraldhq/herald/internal/hub"
@@ -91,9 +96,89 @@ func (c *Core) sessionsOf(user string) []Session {
 	return out
 }
 
-// DisconnectUser ends every connection of user on this node (4003) and
-// returns how many there were.
-func (c *Core) DisconnectUser(_ context.Context, user string) int {
+// Tally is how many connections a cluster-wide order reached, and the
+// nodes that did not answer in time (they may still carry it out).
+type Tally struct {
+	Count   int
+	Missing []string
+}
+
+// ErrPartial says some nodes did not answer a cluster-wide order in time.
+var ErrPartial = errors.New("some nodes did not answer in time")
+
+// partial is the error for a Tally with missing nodes; nil otherwise.
+func (t Tally) partial() error {
+	if len(t.Missing) == 0 {
+		return nil
+	}
+	sort.Strings(t.Missing)
+	return &Error{Code: http.StatusGatewayTimeout, err: ErrPartial,
+		Message: fmt.Sprintf("%v: %s", ErrPartial, strings.Join(t.Missing, ", "))}
+}
+
+// userOrder is the question behind DisconnectUser and UnsubscribeUser.
+type userOrder struct {
+	User    string `json:"user"`
+	Channel string `json:"channel,omitempty"`
+}
+
+const (
+	opDisconnectUser  = "core.disconnect_user"
+	opUnsubscribeUser = "core.unsubscribe_user"
+)
+
+// handleCoreOps answers the core's own cluster-wide orders.
+func (c *Core) handleCoreOps() {
+	c.HandleOp(opDisconnectUser, func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var o userOrder
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, err
+		}
+		return c.disconnectLocal(o.User), nil
+	})
+	c.HandleOp(opUnsubscribeUser, func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var o userOrder
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, err
+		}
+		return c.unsubscribeLocal(o.User, o.Channel), nil
+	})
+}
+
+// order asks every node to carry out op for o and adds up the counts.
+func (c *Core) order(ctx context.Context, op string, o userOrder) (Tally, error) {
+	answers, err := c.Ask(ctx, op, o, 0)
+	if err != nil {
+		return Tally{}, internal(op, err)
+	}
+	t := Tally{Missing: answers.Missing}
+	for _, a := range answers.Answers {
+		var n int
+		if a.Err != "" || json.Unmarshal(a.Reply, &n) != nil {
+			t.Missing = append(t.Missing, a.Node)
+			continue
+		}
+		t.Count += n
+	}
+	return t, t.partial()
+}
+
+// DisconnectUser ends every connection of user on every node (4003) and
+// tallies them. The error says which nodes did not answer in time.
+func (c *Core) DisconnectUser(ctx context.Context, user string) (Tally, error) {
+	return c.order(ctx, opDisconnectUser, userOrder{User: user})
+}
+
+// UnsubscribeUser takes every connection of user on every node off ch,
+// telling each client, and tallies those that were subscribed.
+func (c *Core) UnsubscribeUser(ctx context.Context, user, ch string) (Tally, error) {
+	if e := checkChannel(ch); e != nil {
+		return Tally{}, e
+	}
+	return c.order(ctx, opUnsubscribeUser, userOrder{User: user, Channel: ch})
+}
+
+func (c *Core) disconnectLocal(user string) int {
 	sessions := c.sessionsOf(user)
 	for _, s := range sessions {
 		s.Disconnect(CloseDisconnected, "disconnected by the server")
@@ -101,12 +186,7 @@ func (c *Core) DisconnectUser(_ context.Context, user string) int {
 	return len(sessions)
 }
 
-// UnsubscribeUser takes every connection of user on this node off ch,
-// telling each client, and returns how many were subscribed.
-func (c *Core) UnsubscribeUser(_ context.Context, user, ch string) (int, error) {
-	if e := checkChannel(ch); e != nil {
-		return 0, e
-	}
+func (c *Core) unsubscribeLocal(user, ch string) int {
 	n := 0
 	for _, s := range c.sessionsOf(user) {
 		if c.Unsubscribe(s.Client(), ch) {
@@ -114,5 +194,5 @@ func (c *Core) UnsubscribeUser(_ context.Context, user, ch string) (int, error) 
 			n++
 		}
 	}
-	return n, nil
+	return n
 }

@@ -39,17 +39,18 @@ func (h *Hub) AddUser(user string, sub Subscriber) int {
 	return len(m)
 }
 
-// RemoveUser forgets sub as a connection of user.
-func (h *Hub) RemoveUser(user string, sub Subscriber) {
+// RemoveUser forgets sub as a connection of user and returns how many
+// connections the user still has on this node.
+func (h *Hub) RemoveUser(user string, sub Subscriber) int {
 	s := &h.users.shards[maphash.String(h.users.seed, user)%userShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m := s.conns[user]; m != nil {
-		delete(m, sub)
-		if len(m) == 0 {
-			delete(s.conns, user)
-		}
+	m := s.conns[user]
+	delete(m, sub)
+	if len(m) == 0 {
+		delete(s.conns, user)
 	}
+	return len(m)
 }
 
 // UserConns returns user's connections on this node.
