@@ -19,7 +19,7 @@ func (n *Node) apiHandler() http.Handler {
 		APIKey:      n.cfg.APIKey,
 		MaxBody:     int64(n.cfg.Limits.MaxAPIBody),
 		Publication: serverPublication,
-		Info:        func() any { return n.Info() },
+		Info:        n.clusterInfo,
 		Observe: func(endpoint string, status int) {
 			n.core.Metrics().APIRequests.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
 		},

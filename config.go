@@ -70,6 +70,16 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// History sets where channel streams live and how clients resume them.
 	History History `yaml:"history"`
+	// Broker is what the node's publications, channel streams, presence
+	// and node registry run on: "memory" (this process alone), "redis"
+	// or "nats" (the local server on its standard port), or a URL:
+	// redis://[user:pass@]host:port[/db], rediss://… (TLS),
+	// redis-sentinel:// and redis-cluster:// forms (docs/operations.md),
+	// nats://host:port[,nats://…]. Nodes on one broker, with one
+	// Cluster.Prefix, act as one. Zero means "memory".
+	Broker string `yaml:"broker"`
+	// Cluster sets how the nodes on a shared broker find one another.
+	Cluster Cluster `yaml:"cluster"`
 
 	// DefaultChannel is the policy of channels without a namespace.
 	DefaultChannel ChannelPolicy `yaml:"default_channel"`
@@ -145,6 +155,35 @@ type History struct {
 	// that missed more is told it did not recover. Zero means 1000.
 	RecoveryMax int `yaml:"recovery_max"`
 }
+
+// Cluster sets how nodes on a shared broker (Config.Broker redis or nats)
+// act as one. Zero values mean the defaults given.
+type Cluster struct {
+	// Prefix starts every key and subject the nodes use, so several
+	// clusters can share one Redis or NATS. Zero means "herald".
+	Prefix string `yaml:"prefix"`
+	// NodeName names this node in /api/info's nodes. Zero means the
+	// host name.
+	NodeName string `yaml:"node_name"`
+	// PresenceTTL is how long a presence entry outlives the node that
+	// made it, if that node dies: live nodes refresh theirs every third
+	// of it. Zero means 30s.
+	PresenceTTL time.Duration `yaml:"presence_ttl"`
+	// NodeTTL is how long a node that stopped announcing itself stays
+	// in the registry; nodes announce every third of it. Zero means 15s.
+	NodeTTL time.Duration `yaml:"node_ttl"`
+	// AskTimeout bounds a question to every node (a cluster-wide
+	// disconnect, Socket.IO's fetchSockets): a node that has not
+	// answered by then is left out, and named. Zero means 3s.
+	AskTimeout time.Duration `yaml:"ask_timeout"`
+}
+
+// Brokers.
+const (
+	BrokerMemory = "memory"
+	BrokerRedis  = "redis"
+	BrokerNATS   = "nats"
+)
 
 // History stores.
 const (
@@ -283,6 +322,12 @@ func (c Config) withDefaults() Config {
 	setStr(&c.History.Store, StoreMemory)
 	setStr(&c.History.Fsync, "200ms")
 	setInt(&c.History.RecoveryMax, 1000)
+	setStr(&c.Broker, BrokerMemory)
+	cl := &c.Cluster
+	setStr(&cl.Prefix, "herald")
+	setDur(&cl.PresenceTTL, 30*time.Second)
+	setDur(&cl.NodeTTL, 15*time.Second)
+	setDur(&cl.AskTimeout, 3*time.Second)
 	c.DefaultChannel = c.DefaultChannel.withDefaults()
 	ns := make(map[string]ChannelPolicy, len(c.Namespaces))
 	for name, p := range c.Namespaces {
@@ -325,7 +370,7 @@ var namespaceName = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 // Validate checks the configuration and names the first bad key.
 func (c Config) Validate() error {
 	for _, check := range []func() error{c.validateLimits, c.validatePolicies, c.validateLog, c.validateOrigins,
-		c.validateHistory, c.validateSocketIO} {
+		c.validateHistory, c.validateBroker, c.validateSocketIO} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -355,6 +400,8 @@ func (c Config) validateLimits() error {
 		"connect_timeout": c.ConnectTimeout, "shutdown_timeout": c.ShutdownTimeout, "history_meta_ttl": c.HistoryMetaTTL,
 		"shutdown_delay": c.ShutdownDelay, "http.idle_timeout": c.HTTP.IdleTimeout,
 		"http.header_timeout": c.HTTP.HeaderTimeout, "http.body_timeout": c.HTTP.BodyTimeout,
+		"cluster.presence_ttl": c.Cluster.PresenceTTL, "cluster.node_ttl": c.Cluster.NodeTTL,
+		"cluster.ask_timeout": c.Cluster.AskTimeout,
 	}
 	for key, v := range durs {
 		if v < 0 {
@@ -438,6 +485,47 @@ func (c Config) validateHistory() error {
 		return err
 	}
 	return nil
+}
+
+func (c Config) validateBroker() error {
+	kind, _, err := c.brokerURL()
+	if err != nil {
+		return err
+	}
+	if kind != BrokerMemory && c.History.Store == StoreDisk {
+		return fmt.Errorf("history.store: %q keeps one node's streams on its disk; with broker %q the streams live in the broker, shared by every node", StoreDisk, kind)
+	}
+	if c.Cluster.Prefix != "" && !namespaceName.MatchString(c.Cluster.Prefix) {
+		return fmt.Errorf("cluster.prefix: %q must be 1-64 letters, digits, '_', '-' or '.'", c.Cluster.Prefix)
+	}
+	return nil
+}
+
+// brokerURL is Config.Broker as a kind and the URL to dial ("" for
+// memory).
+func (c Config) brokerURL() (kind, url string, err error) {
+	switch b := c.Broker; {
+	case b == "" || b == BrokerMemory:
+		return BrokerMemory, "", nil
+	case b == BrokerRedis:
+		return BrokerRedis, "redis://127.0.0.1:6379", nil
+	case b == BrokerNATS:
+		return BrokerNATS, "nats://127.0.0.1:4222", nil
+	case hasScheme(b, "redis", "rediss", "redis-sentinel", "redis-cluster"):
+		return BrokerRedis, b, nil
+	case hasScheme(b, "nats", "tls"):
+		return BrokerNATS, b, nil
+	}
+	return "", "", fmt.Errorf("broker: %q is not memory, redis, nats or a redis://, rediss://, redis-sentinel://, redis-cluster:// or nats:// URL", c.Broker)
+}
+
+func hasScheme(url string, schemes ...string) bool {
+	for _, s := range schemes {
+		if strings.HasPrefix(url, s+"://") {
+			return true
+		}
+	}
+	return false
 }
 
 // fsyncInterval is History.Fsync as the disk store takes it: 0 for

@@ -117,7 +117,9 @@ func (n *Node) start(undo *unwind) error {
 		return err
 	}
 	n.core, err = core.New(cc, core.Options{Authenticate: n.authenticate.coreAuthenticator(),
-		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics, Streams: streams})
+		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics, Streams: streams,
+		Name: n.nodeName(), Version: Version, Announce: n.cfg.Cluster.NodeTTL / 3,
+		AskTimeout: n.cfg.Cluster.AskTimeout})
 	if err != nil {
 		if streams != nil {
 			_ = streams.Close()
@@ -136,6 +138,15 @@ func (n *Node) start(undo *unwind) error {
 		return err
 	}
 	return n.registerMetrics(metrics, undo)
+}
+
+// nodeName is cluster.node_name, or the host name.
+func (n *Node) nodeName() string {
+	if n.cfg.Cluster.NodeName != "" {
+		return n.cfg.Cluster.NodeName
+	}
+	host, _ := os.Hostname()
+	return host
 }
 
 // openStreams opens the disk store of channel streams, for

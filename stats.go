@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -60,4 +61,48 @@ func (n *Node) Info() NodeInfo {
 func (n *Node) serveStats(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, n.Info())
+}
+
+// ClusterNode is one live node of the cluster, as the node registry
+// holds it: its figures are those it last announced (every third of
+// cluster.node_ttl), this node's are current.
+type ClusterNode struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	Version     string    `json:"version,omitempty"`
+	Started     time.Time `json:"started"`
+	Updated     time.Time `json:"updated"`
+	Connections int64     `json:"connections"`
+	Users       int       `json:"users"`
+	Channels    int       `json:"channels"`
+	Published   int64     `json:"published"`
+	Delivered   int64     `json:"delivered"`
+}
+
+// Nodes lists the live nodes of the cluster, this one included, sorted
+// by id. A node alone on the memory broker lists itself.
+func (n *Node) Nodes(ctx context.Context) ([]ClusterNode, error) {
+	nodes, err := n.core.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ClusterNode, len(nodes))
+	for i, b := range nodes {
+		out[i] = ClusterNode(b)
+	}
+	return out, nil
+}
+
+// clusterInfo is /api/info: this node's figures and the cluster's nodes.
+type clusterInfo struct {
+	NodeInfo
+	Nodes []ClusterNode `json:"nodes"`
+}
+
+func (n *Node) clusterInfo(ctx context.Context) (any, error) {
+	nodes, err := n.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return clusterInfo{NodeInfo: n.Info(), Nodes: nodes}, nil
 }

@@ -31,7 +31,8 @@ func (srv *Server) newSocket(n *Namespace, c *conn, auth json.RawMessage, saved 
 	return s
 }
 
-// randomID returns 20 random bytes as URL-safe base64: unguessable ids
+// randomID returns 15 random bytes as 20 URL-safe base64 characters:
+// unguessable ids
 // for sockets and recovery.
 func randomID() string {
 	b := make([]byte, 15)

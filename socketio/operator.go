@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/heraldhq/herald/internal/core"
-	"github.com/heraldhq/herald/internal/hub"
 	"github.com/heraldhq/herald/internal/protocol/record"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
@@ -90,13 +89,17 @@ func (o *Operator) Emit(event string, args ...any) error {
 		return err
 	}
 	if len(o.rooms) == 0 {
-		return o.sendDirect(o.nsp.allSockets(), event, &a)
+		return o.sendDirect(o.nsp.allSockets(), remoteEmit{All: true}, event, &a)
 	}
-	var rooms, channels []string
+	var rooms, channels, remote []string
 	var direct []*Socket
 	for _, room := range o.rooms {
 		if so := o.nsp.socket(room); so != nil {
 			direct = append(direct, so)
+			continue
+		}
+		if mayBeSocketID(room) {
+			remote = append(remote, room) // a socket on another node, if anywhere
 			continue
 		}
 		ch, err := roomChannel(o.nsp.prefix, room)
@@ -109,10 +112,10 @@ func (o *Operator) Emit(event string, args ...any) error {
 	if len(channels) > 0 {
 		errs = append(errs, o.publish(channels, event, &a, args))
 	}
-	if len(direct) > 0 {
+	if len(direct) > 0 || len(remote) > 0 {
 		// A socket also in one of the rooms gets the room's copy instead.
 		direct = slices.DeleteFunc(direct, func(so *Socket) bool { return slices.ContainsFunc(rooms, so.inRoom) })
-		errs = append(errs, o.sendDirect(direct, event, &a))
+		errs = append(errs, o.sendDirect(direct, remoteEmit{Sockets: remote, Rooms: rooms}, event, &a))
 	}
 	return errors.Join(errs...)
 }
@@ -174,8 +177,9 @@ func copyBins(b [][]byte) [][]byte {
 }
 
 // sendDirect sends the event to sockets of this node, except those in
-// the except rooms, in order with everything else each is sent.
-func (o *Operator) sendDirect(sockets []*Socket, event string, a *sioproto.Args) error {
+// the except rooms, in order with everything else each is sent; and,
+// when remote names any, to the other nodes' sockets it names.
+func (o *Operator) sendDirect(sockets []*Socket, remote remoteEmit, event string, a *sioproto.Args) error {
 	var ev sioproto.Args
 	ev.String(event)
 	var raws []json.RawMessage
@@ -189,15 +193,21 @@ func (o *Operator) sendDirect(sockets []*Socket, event string, a *sioproto.Args)
 	if err != nil {
 		return err
 	}
-	enc := newEncodedEvent(text, copyBins(pkt.Attachments), o.volatile)
-	var targets []hub.Subscriber
-	for _, s := range sockets {
-		if !s.excludedBy(o.except) {
-			targets = append(targets, s.sink())
-		}
+	bins := copyBins(pkt.Attachments)
+	o.nsp.srv.sendEncoded(sockets, o.except, newEncodedEvent(text, bins, o.volatile))
+	if !remote.All && len(remote.Sockets) == 0 {
+		return nil
 	}
-	o.nsp.srv.core.Hub().SendTo(targets, &hub.Message{Kind: hub.KindDirect, Payload: enc})
-	return nil
+	remote.Nsp, remote.Except, remote.Volatile, remote.Text, remote.Bins = o.nsp.name, o.except, o.volatile, text, bins
+	return o.nsp.srv.core.Tell(o.context(), opEmit, remote)
+}
+
+// context is the emitting socket's, or the background for the server's.
+func (o *Operator) context() context.Context {
+	if o.from != nil {
+		return &o.from.client
+	}
+	return context.Background()
 }
 
 // excludedBy reports whether the socket is in one of rooms.

@@ -71,6 +71,7 @@ func newServer(c *core.Core, cfg Config, ws *websocket.Engine, dataDir string) (
 		s.nsps[name] = newNamespace(s, name)
 	}
 	s.eio = engineio.NewServer(s.transportConfig(), ws, engineHandler{s})
+	s.handleClusterOps()
 	go s.expireLoop()
 	return s, nil
 }

@@ -34,13 +34,14 @@ func newServeFlags(stderr io.Writer) serveFlags {
 	fs.Bool("allow-anonymous", false, "let clients in without a token (allow_anonymous, HERALD_ALLOW_ANONYMOUS)")
 	fs.Bool("echo", false, "serve the diagnostic echo endpoint /echo (echo, HERALD_ECHO)")
 	fs.String("log-level", "", "debug, info, warn or error (log.level, HERALD_LOG_LEVEL)")
+	fs.String("broker", "", "memory, redis, nats, or a redis:// or nats:// URL (broker, HERALD_BROKER)")
 	return sf
 }
 
 // overrides returns the flags given on the command line, keyed by config key.
 func (sf serveFlags) overrides() map[string]string {
 	keys := map[string]string{"addr": "addr", "api-key": "api_key", "token-secret": "token_secret",
-		"allow-anonymous": "allow_anonymous", "echo": "echo", "log-level": "log.level"}
+		"allow-anonymous": "allow_anonymous", "echo": "echo", "log-level": "log.level", "broker": "broker"}
 	out := map[string]string{}
 	sf.fs.Visit(func(f *flag.Flag) {
 		if key, ok := keys[f.Name]; ok {

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -31,8 +32,9 @@ type Config struct {
 	// Publication builds what the server publishes on a channel: data,
 	// and the event name Socket.IO subscribers receive.
 	Publication func(ch, event string, data json.RawMessage) *record.Publication
-	// Info reports the node's figures, for /api/info.
-	Info func() any
+	// Info reports the node's figures and the cluster's nodes, for
+	// /api/info.
+	Info func(ctx context.Context) (any, error)
 }
 
 type server struct {

@@ -188,6 +188,10 @@ func (s *server) channels(*http.Request) (int, any) {
 	return http.StatusOK, map[string]any{"channels": s.core.Channels()}
 }
 
-func (s *server) info(*http.Request) (int, any) {
-	return http.StatusOK, s.cfg.Info()
+func (s *server) info(r *http.Request) (int, any) {
+	v, err := s.cfg.Info(r.Context())
+	if err != nil {
+		return fail(err)
+	}
+	return http.StatusOK, v
 }

@@ -97,6 +97,23 @@ history:
   # Most publications one resume replays; a client that missed more is told it did not recover.
   recovery_max: 1000
 
+# What publications, streams, presence and the node registry run on: memory (this process alone),
+# redis or nats (the local server), or a redis://, rediss://, redis-sentinel://, redis-cluster:// or
+# nats:// URL. Nodes on one broker with one cluster.prefix act as one.
+broker: memory
+# How nodes on a shared broker act as one.
+cluster:
+  # Starts every key and subject, so clusters can share a Redis or NATS.
+  prefix: herald
+  # This node's name in /api/info (default: the host name).
+  node_name: ""
+  # How long a dead node's presence entries outlive it (live nodes refresh every third of it).
+  presence_ttl: 30s
+  # How long a node that stopped announcing stays listed (nodes announce every third of it).
+  node_ttl: 15s
+  # How long a question to every node waits; a node that did not answer is left out, and named.
+  ask_timeout: 3s
+
 # Policy of channels without a namespace (no ":" in the name).
 default_channel:
   # Who may subscribe: anyone, authenticated or nobody.

@@ -79,9 +79,12 @@ func (c *Core) HandleOp(op string, h OpHandler) {
 
 // Ask puts a question to every live node, this one included, and
 // gathers the answers until every node has answered or timeout has
-// passed (AskTimeout when 0): then the answer is partial, naming the
-// nodes that said nothing, rather than late.
+// passed (Options.AskTimeout when 0): then the answer is partial, naming
+// the nodes that said nothing, rather than late.
 func (c *Core) Ask(ctx context.Context, op string, args any, timeout time.Duration) (Answers, error) {
+	if timeout <= 0 {
+		timeout = c.opts.AskTimeout
+	}
 	if timeout <= 0 {
 		timeout = AskTimeout
 	}
@@ -102,9 +105,24 @@ func (c *Core) Ask(ctx context.Context, op string, args any, timeout time.Durati
 	}()
 	msg, _ := json.Marshal(controlMessage{ID: id, From: c.id, Op: op, Args: raw})
 	if err := c.broker.Control(ctx, "", msg); err != nil {
-		return Answers{}, fmt.Errorf("core: asking the cluster: %w", err)
+		return Answers{}, unavailable("asking the cluster", err)
 	}
 	return gather(ctx, cl, nodes, timeout), nil
+}
+
+// Tell sends a message of kind op to every other node; none answers.
+// It is for work each node does on its own connections, such as an
+// emit to every socket of a namespace.
+func (c *Core) Tell(ctx context.Context, op string, args any) error {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("core: encoding %s: %w", op, err)
+	}
+	msg, _ := json.Marshal(controlMessage{From: c.id, Op: op, Args: raw})
+	if err := c.broker.Control(ctx, "", msg); err != nil {
+		return unavailable("telling the cluster", err)
+	}
+	return nil
 }
 
 // gather collects answers from nodes until each has answered, timeout
@@ -148,11 +166,14 @@ func (cs *cluster) handle(data []byte) {
 		cs.c.log.Warn("a control message that does not decode", "err", err)
 		return
 	}
-	if m.Op == "" {
+	switch {
+	case m.Op == "":
 		cs.answer(m)
-		return
+	case m.ID == 0 && m.From == cs.c.id:
+		// This node's own Tell: it did its part before telling.
+	default:
+		go cs.serve(m)
 	}
-	go cs.serve(m)
 }
 
 func (cs *cluster) answer(m controlMessage) {
@@ -175,6 +196,14 @@ func (cs *cluster) serve(m controlMessage) {
 	reply := controlMessage{ID: m.ID, From: cs.c.id}
 	ctx, cancel := context.WithTimeout(context.Background(), AskTimeout)
 	defer cancel()
+	if m.ID == 0 { // a Tell: nobody waits for the answer
+		if h != nil {
+			if _, err := h(ctx, m.Args); err != nil {
+				cs.c.log.Warn("carrying out a node's message", "node", m.From, "op", m.Op, "err", err)
+			}
+		}
+		return
+	}
 	if h == nil {
 		reply.Err = fmt.Sprintf("this node does not know %q", m.Op)
 	} else if v, err := h(ctx, m.Args); err != nil {

@@ -92,6 +92,8 @@ type Options struct {
 	Announce time.Duration
 	// Name and Version are the node's, as the registry shows them.
 	Name, Version string
+	// AskTimeout bounds a question to every node; 0 means AskTimeout.
+	AskTimeout time.Duration
 }
 
 // Core is one node's engine.

@@ -44,6 +44,9 @@ var (
 	ErrClosed = errors.New("connection closed")
 	// ErrAlreadySubscribed is wrapped when a connection subscribes twice.
 	ErrAlreadySubscribed = errors.New("already subscribed")
+	// ErrBrokerUnavailable is wrapped by work the broker (or the disk
+	// store) could not take: nothing of it was done.
+	ErrBrokerUnavailable = errors.New("broker unavailable")
 )
 
 // Close codes herald sends, beyond RFC 6455's; docs/protocol.md lists them.
@@ -70,6 +73,13 @@ func forbidden(format string, args ...any) *Error { return refuse(403, nil, form
 // the application can recognize its own error.
 func refusedBy(what string, err error) *Error {
 	return &Error{Code: 403, Message: what + ": " + err.Error(), err: err}
+}
+
+// unavailable is the error for work the broker refused or could not be
+// reached for: 503, so clients and the API's callers know to retry.
+func unavailable(what string, err error) *Error {
+	return &Error{Code: 503, Close: CloseTryAgainLater, Message: fmt.Sprintf("%s: %v: %v", what, ErrBrokerUnavailable, err),
+		err: fmt.Errorf("%w: %w", ErrBrokerUnavailable, err)}
 }
 
 func internal(what string, err error) *Error {
