@@ -15,6 +15,9 @@ import (
 // reconnects. Its methods are safe for concurrent use.
 type Client struct {
 	opts Options
+	// endpoint indexes the URL (URL, then URLs) to dial next; only the
+	// goroutine that connects touches it.
+	endpoint int
 	// ctx ends when Close is called; it bounds reconnecting.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -81,6 +84,9 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	l, err := c.connect(ctx)
+	for tries := 1; err != nil && tries < len(c.endpoints()) && !isRefusal(err) && ctx.Err() == nil; tries++ {
+		l, err = c.connect(ctx) // connect moved on to the next endpoint
+	}
 	if err != nil {
 		c.cancel()
 		var r *refusal

@@ -59,8 +59,10 @@ type channelResume struct {
 // every remembered channel. It runs on the goroutine that will read the
 // connection, before anyone else can use it.
 func (c *Client) connect(ctx context.Context) (*link, error) {
-	conn, resp, err := c.opts.Dialer.DialContext(ctx, c.opts.URL, c.opts.Header)
+	urls := c.endpoints()
+	conn, resp, err := c.opts.Dialer.DialContext(ctx, urls[c.endpoint%len(urls)], c.opts.Header)
 	if err != nil {
+		c.endpoint++ // that node may be gone: the next attempt tries another
 		return nil, handshakeError(resp, err)
 	}
 	l := &link{conn: conn}
@@ -281,4 +283,17 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// endpoints are the URLs the client may dial, URL first.
+func (c *Client) endpoints() []string {
+	return append([]string{c.opts.URL}, c.opts.URLs...)
+}
+
+// isRefusal tells a refused connect command (a bad token, say, which
+// every node of the cluster would refuse too) from a node that could not
+// be reached or would not upgrade.
+func isRefusal(err error) bool {
+	var r *refusal
+	return errors.As(err, &r)
 }

@@ -13,6 +13,12 @@ import (
 type Options struct {
 	// URL is the server's WebSocket endpoint, ws://HOST/ws or wss://HOST/ws.
 	URL string
+	// URLs are more endpoints of the same cluster. Dial tries URL, then
+	// each of them in turn, until one connects; a reconnect starts from
+	// the endpoint that last worked and moves to the next when it cannot
+	// connect, so the clients of a node that died reach another one and
+	// resume there from the shared streams.
+	URLs []string
 	// Token is the JWT sent in the connect command; "" connects
 	// anonymously (when the server allows it).
 	Token string

@@ -207,3 +207,29 @@ func TestNoReconnect(t *testing.T) {
 	}
 	<-c.Done()
 }
+
+// Dial tries each endpoint until one connects, and a client whose node
+// goes away reconnects to another of them.
+func TestSeveralURLs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "ws://" + ln.Addr().String() + "/ws"
+	ln.Close() // nothing listens there now
+	s1 := startServer(t, testConfig(), nil)
+	s2 := startServer(t, testConfig(), nil)
+	r := newRecorder()
+	c := dial(t, r, client.Options{URL: dead, URLs: []string{s1.url, s2.url}, Reconnect: true,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Token: token(t, "alice", 0)})
+	if info := waitFor[client.ConnectInfo](t, r, nil); info.Node != s1.node.ID() {
+		t.Fatalf("connected to node %s, want the first live one %s", info.Node, s1.node.ID())
+	}
+	s1.stop()
+	if info := waitFor[client.ConnectInfo](t, r, nil); info.Node != s2.node.ID() {
+		t.Fatalf("reconnected to node %s, want %s", info.Node, s2.node.ID())
+	}
+	if _, err := c.Ping(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+}

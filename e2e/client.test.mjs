@@ -107,7 +107,7 @@ before(async () => {
   });
 });
 after(async () => {
-  assert.deepEqual(unexpectedProblems(page, [/herald:/]), []);
+  assert.deepEqual(unexpectedProblems(page, [/herald:/, /WebSocket connection to .* failed/]), []);
   await browser?.close();
   await server?.stop();
 });
@@ -157,6 +157,25 @@ describe('herald.js', () => {
     const replies = page.frames_.filter((f) => f.dir === 'received' && f.data.includes(room)
       && f.data.split('\n').filter(Boolean).every((l) => JSON.parse(l).id));
     assert.equal(replies[0].data.split('\n').filter(Boolean).length, 3);
+  });
+
+  test('several URLs: a node that cannot be reached is skipped for the next', async () => {
+    const dead = await startHerald({});
+    const deadURL = dead.url.replace('http', 'ws') + '/ws';
+    dead.process.kill('SIGKILL');
+    await new Promise((resolve) => dead.process.once('exit', resolve));
+    const r = await page.evaluate(async (deadURL) => {
+      const own = new URL('/ws', location.href).href.replace('http', 'ws');
+      const h = new H.Herald({ url: [deadURL, own], minDelay: 50, maxDelay: 200 });
+      const log = record(h);
+      h.connect();
+      const info = await log.until((e) => e.ev === 'connected');
+      h.disconnect();
+      return { node: info.node, url: h.url, own };
+    }, deadURL);
+    const info = await api(server.url, server.apiKey, 'GET', '/api/info');
+    assert.equal(r.node, info.body.node, 'connected to the node that answers');
+    assert.equal(r.url, r.own);
   });
 
   test('push handlers: every push, and by event', async () => {

@@ -105,9 +105,13 @@ func (c *Core) Ask(ctx context.Context, op string, args any, timeout time.Durati
 	}()
 	msg, _ := json.Marshal(controlMessage{ID: id, From: c.id, Op: op, Args: raw})
 	if err := c.broker.Control(ctx, "", msg); err != nil {
-		return Answers{}, unavailable("asking the cluster", err)
+		return Answers{}, c.brokerFailed("control", "asking the cluster", err)
 	}
-	return gather(ctx, cl, nodes, timeout), nil
+	a := gather(ctx, cl, nodes, timeout)
+	if len(a.Missing) > 0 {
+		c.metrics.PartialAnswers.Inc()
+	}
+	return a, nil
 }
 
 // Tell sends a message of kind op to every other node; none answers.
@@ -120,7 +124,7 @@ func (c *Core) Tell(ctx context.Context, op string, args any) error {
 	}
 	msg, _ := json.Marshal(controlMessage{From: c.id, Op: op, Args: raw})
 	if err := c.broker.Control(ctx, "", msg); err != nil {
-		return unavailable("telling the cluster", err)
+		return c.brokerFailed("control", "telling the cluster", err)
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func (c *Core) Connect(cl *Client, creds auth.Credentials) *Error {
 	if creds.User != "" {
 		if err := c.addUser(cl, creds.User); err != nil {
 			c.giveUserSlot(creds.User)
-			return unavailable("connect failed", err)
+			return c.brokerFailed("subscribe_user", "connect failed", err)
 		}
 	}
 	e := c.onConnect(cl, creds.User, cl.session.RemoteAddr())

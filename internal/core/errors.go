@@ -75,8 +75,16 @@ func refusedBy(what string, err error) *Error {
 	return &Error{Code: 403, Message: what + ": " + err.Error(), err: err}
 }
 
+// brokerFailed counts a broker failure of op and returns its error:
+// 503, so clients and the API's callers know to retry.
+func (c *Core) brokerFailed(op, what string, err error) *Error {
+	c.metrics.BrokerErrors.WithLabelValues(op).Inc()
+	c.log.Warn("the broker failed", "op", op, "err", err)
+	return unavailable(what, err)
+}
+
 // unavailable is the error for work the broker refused or could not be
-// reached for: 503, so clients and the API's callers know to retry.
+// reached for.
 func unavailable(what string, err error) *Error {
 	return &Error{Code: 503, Close: CloseTryAgainLater, Message: fmt.Sprintf("%s: %v: %v", what, ErrBrokerUnavailable, err),
 		err: fmt.Errorf("%w: %w", ErrBrokerUnavailable, err)}

@@ -24,6 +24,9 @@ type Metrics struct {
 	Overloaded          *prometheus.CounterVec
 	Resumes             *prometheus.CounterVec
 	Replayed            prometheus.Counter
+	BrokerErrors        *prometheus.CounterVec
+	PartialAnswers      prometheus.Counter
+	ClusterNodes        prometheus.Gauge
 }
 
 // NewMetrics makes the counters, unregistered.
@@ -45,6 +48,12 @@ func NewMetrics() *Metrics {
 		Resumes: counterVec("resumes_total",
 			"Subscriptions that resumed a stream, by result: recovered (nothing missed is lost) or not_recovered.", "result"),
 		Replayed: counter("replayed_publications_total", "Publications replayed to clients resuming a stream."),
+		BrokerErrors: counterVec("broker_errors_total",
+			"Work the broker refused or could not be reached for (each answered 503), by operation.", "op"),
+		PartialAnswers: counter("cluster_partial_answers_total",
+			"Questions to every node that some node did not answer within cluster.ask_timeout."),
+		ClusterNodes: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "herald", Name: "cluster_nodes",
+			Help: "Live nodes in the registry, this one included, as of the last announcement."}),
 	}
 }
 
@@ -96,7 +105,7 @@ func (m *Metrics) SocketIODisconnected(reason string) {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.ConnectionsAccepted, m.ConnectionsRejected, m.Disconnects, m.Commands,
 		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects, m.Overloaded,
-		m.Resumes, m.Replayed}
+		m.Resumes, m.Replayed, m.BrokerErrors, m.PartialAnswers, m.ClusterNodes}
 }
 
 func counter(name, help string) prometheus.Counter {

@@ -26,7 +26,10 @@ func (c *Core) announceLoop() {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), every)
 		if err := c.registry.Announce(ctx, c.info()); err != nil {
+			c.metrics.BrokerErrors.WithLabelValues("registry").Inc()
 			c.log.Warn("announcing the node", "err", err)
+		} else if nodes, err := c.registry.Nodes(ctx); err == nil {
+			c.metrics.ClusterNodes.Set(float64(len(nodes)))
 		}
 		cancel()
 		select {

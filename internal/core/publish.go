@@ -80,7 +80,7 @@ func (c *Core) Publish(ctx context.Context, pub *record.Publication, how Publish
 	delivered := c.hub.NumSubscribers(pub.Channel)
 	pos, err := c.broker.Publish(ctx, pub, keep)
 	if err != nil {
-		return PublishResult{}, unavailable("publish failed", err)
+		return PublishResult{}, c.brokerFailed("publish", "publish failed", err)
 	}
 	c.metrics.Publications.WithLabelValues(how.Source).Inc()
 	c.published.Add(1)
@@ -139,7 +139,7 @@ func (c *Core) Push(ctx context.Context, push *record.Push, b Backoff) (int, err
 	}
 	local := c.hub.NumUserConns(push.User)
 	if err := c.broker.PublishPush(ctx, push); err != nil {
-		return 0, unavailable("push failed", err)
+		return 0, c.brokerFailed("push", "push failed", err)
 	}
 	c.metrics.Pushes.Inc()
 	return local, nil

@@ -59,7 +59,7 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker, since *Since) (Subscri
 		if since != nil {
 			cl.release(ch, hold, 0, cl.session.(Replayer))
 		}
-		return Subscription{}, unavailable("subscribe failed", err)
+		return Subscription{}, c.brokerFailed("subscribe", "subscribe failed", err)
 	}
 	cl.setChannels(chanSet(cl.Channels()).with(ch))
 	if known {

@@ -73,7 +73,7 @@ function defaultURL() {
 }
 
 const DEFAULTS = {
-  url: undefined,       // ws(s)://host/ws; default: next to this script
+  url: undefined,       // ws(s)://host/ws, or several nodes of one cluster as an array; default: next to this script
   token: undefined,     // a JWT string, or a (sync or async) function returning one; none = anonymous
   minDelay: 500,        // first reconnect backoff, ms
   maxDelay: 10000,      // backoff ceiling, ms
@@ -102,7 +102,13 @@ export class Herald extends Emitter {
     super();
     if (typeof options === 'string') options = { url: options };
     this.options = { ...DEFAULTS, ...options };
-    this.url = this.options.url || defaultURL();
+    // Several URLs are nodes of one cluster: a connection that cannot be
+    // made moves on to the next, so the clients of a node that died reach
+    // another and resume there from the shared streams.
+    const urls = [].concat(this.options.url || defaultURL());
+    this._urls = urls;
+    this._urlIndex = 0;
+    this.url = urls[0];
     this.state = State.DISCONNECTED;
     this.info = null;          // the connect reply of the current connection
     this.subscriptions = new Map();
@@ -315,6 +321,10 @@ export class Herald extends Emitter {
   _lost(ws, code, reason) {
     if (this._ws !== ws) return;
     this._ws = null;
+    if (this.state !== State.CONNECTED && this._urls.length > 1) {
+      this._urlIndex = (this._urlIndex + 1) % this._urls.length;
+      this.url = this._urls[this._urlIndex];
+    }
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     let final = FINAL_CODES.includes(code);
     if (code === 4006) this._token = null; // expired: ask the token function again
