@@ -92,21 +92,22 @@ func NewNATSBackend(opts NATSOptions) (Backend, error) {
 	if err != nil {
 		return Backend{}, err
 	}
-	nc, err := natsConnect(opts)
+	link := newNATSLink()
+	nc, err := natsConnect(opts, link)
 	if err != nil {
 		return Backend{}, err
 	}
-	b, err := newNATSBroker(nc, opts)
+	b, err := newNATSBroker(nc, link, opts)
 	if err != nil {
 		nc.Close()
 		return Backend{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*natsRequestTimeout)
 	defer cancel()
-	presence, err := newNATSPresence(ctx, b.js, opts)
+	presence, err := newNATSPresence(ctx, b.js, link, opts)
 	if err == nil {
 		var registry *NATSRegistry
-		if registry, err = newNATSRegistry(ctx, b.js, opts); err == nil {
+		if registry, err = newNATSRegistry(ctx, b.js, link, opts); err == nil {
 			return Backend{Broker: b, Presence: presence, Registry: registry}, nil
 		}
 	}
@@ -119,13 +120,15 @@ func NewNATSBackend(opts NATSOptions) (Backend, error) {
 // once (ReconnectBufSize -1) rather than waiting in a buffer that a
 // process exit or a long outage would throw away unreported.
 // Subscriptions are sent again by nats.go when it is back.
-func natsConnect(opts NATSOptions) (*nats.Conn, error) {
+func natsConnect(opts NATSOptions, link *natsLink) (*nats.Conn, error) {
 	nc, err := nats.Connect(opts.URL,
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(opts.ReconnectWait),
 		nats.ReconnectBufSize(-1),
 		nats.Timeout(natsRequestTimeout),
+		nats.DisconnectErrHandler(func(*nats.Conn, error) { link.down() }),
+		nats.ReconnectHandler(func(*nats.Conn) { link.up() }),
 		// A slow dispatcher drops messages (nats.go cannot block its
 		// reader); the gap check brings lost publications back from the
 		// stream, so the drop need not be logged here.
@@ -152,6 +155,7 @@ func natsConnect(opts NATSOptions) (*nats.Conn, error) {
 type NATSBroker struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
+	link *natsLink
 	opts NATSOptions
 	subj natsSubjects
 	// stream is the history stream.
@@ -173,12 +177,12 @@ type NATSBroker struct {
 	once sync.Once
 }
 
-func newNATSBroker(nc *nats.Conn, opts NATSOptions) (*NATSBroker, error) {
+func newNATSBroker(nc *nats.Conn, link *natsLink, opts NATSOptions) (*NATSBroker, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("broker: NATS JetStream: %w", err)
 	}
-	b := &NATSBroker{nc: nc, js: js, opts: opts, subj: natsSubjects{prefix: opts.Prefix},
+	b := &NATSBroker{nc: nc, js: js, link: link, opts: opts, subj: natsSubjects{prefix: opts.Prefix},
 		channels: map[string]*nats.Subscription{}, users: map[string]*nats.Subscription{},
 		trims: make(chan natsTrim, 1024), done: make(chan struct{})}
 	b.tails.init()
@@ -205,7 +209,7 @@ func (b *NATSBroker) Run(node string, h EventHandler) error {
 	ctx, cancel := context.WithTimeout(context.Background(), natsRequestTimeout)
 	defer cancel()
 	if err := b.nc.FlushWithContext(ctx); err != nil {
-		return fmt.Errorf("broker: NATS: %w", err)
+		return natsError(ctx, "subscribe", err)
 	}
 	go b.trimLoop()
 	go b.tails.expireLoop(b.done)
@@ -231,19 +235,15 @@ func (b *NATSBroker) closed() bool {
 	}
 }
 
-// natsContext gives ctx the default deadline when it has none: nats.go
-// refuses to wait on a context without one.
-func natsContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, natsRequestTimeout)
-}
-
-// natsError says what failed; a closed connection reads as ErrClosed.
-func natsError(what string, err error) error {
+// natsError says what failed: a closed connection reads as ErrClosed, and
+// a call whose context ended as why it ended (its deadline, its caller,
+// or errNATSDown).
+func natsError(ctx context.Context, what string, err error) error {
 	if errors.Is(err, nats.ErrConnectionClosed) {
 		return ErrClosed
+	}
+	if ctx.Err() != nil {
+		err = context.Cause(ctx)
 	}
 	return fmt.Errorf("broker: NATS %s: %w", what, err)
 }

@@ -86,7 +86,7 @@ func (b *NATSBroker) Publish(ctx context.Context, pub *record.Publication, opts 
 	if err := b.usable(); err != nil {
 		return StreamPosition{}, err
 	}
-	ctx, cancel := natsContext(ctx)
+	ctx, cancel := b.link.context(ctx)
 	defer cancel()
 	subject := b.subj.history(pub.Channel)
 	tail := b.tails.get(pub.Channel)
@@ -113,10 +113,10 @@ func (b *NATSBroker) Publish(ctx context.Context, pub *record.Publication, opts 
 		}
 		tail.loaded = false // lost the race, or the ack: read the stream again
 		if !natsWrongLastSeq(err) {
-			return StreamPosition{}, natsError("publish", err)
+			return StreamPosition{}, natsError(ctx, "publish", err)
 		}
 		if err := natsConflictPause(ctx, conflicts); err != nil {
-			return StreamPosition{}, natsError("publish", err)
+			return StreamPosition{}, natsError(ctx, "publish", err)
 		}
 	}
 }
@@ -177,7 +177,7 @@ func (b *NATSBroker) loadTail(ctx context.Context, tail *natsTail, subject strin
 	case errors.Is(err, jetstream.ErrMsgNotFound):
 		tail.seq, tail.pos = 0, StreamPosition{Epoch: newEpoch()}
 	case err != nil:
-		return natsError("reading a channel's position", err)
+		return natsError(ctx, "reading a channel's position", err)
 	default:
 		tail.seq, tail.pos = m.Sequence, natsHeadOf(m.Header).pos
 	}
@@ -213,7 +213,7 @@ func (b *NATSBroker) History(ctx context.Context, ch string, opts HistoryOptions
 	if err := b.usable(); err != nil {
 		return nil, StreamPosition{}, err
 	}
-	ctx, cancel := natsContext(ctx)
+	ctx, cancel := b.link.context(ctx)
 	defer cancel()
 	subject := b.subj.history(ch)
 	last, err := b.stream.GetLastMsgForSubject(ctx, subject)
@@ -221,7 +221,7 @@ func (b *NATSBroker) History(ctx context.Context, ch string, opts HistoryOptions
 		return nil, StreamPosition{}, nil
 	}
 	if err != nil {
-		return nil, StreamPosition{}, natsError("reading history", err)
+		return nil, StreamPosition{}, natsError(ctx, "reading history", err)
 	}
 	head := natsHeadOf(last.Header)
 	top := head.pos.Offset
@@ -243,7 +243,7 @@ func (b *NATSBroker) History(ctx context.Context, ch string, opts HistoryOptions
 		pubs, err = b.readForward(ctx, subject, last.Sequence, lo, hi)
 	}
 	if err != nil {
-		return nil, StreamPosition{}, natsError("reading history", err)
+		return nil, StreamPosition{}, natsError(ctx, "reading history", err)
 	}
 	return pubs, head.pos, nil
 }
@@ -340,7 +340,7 @@ func (b *NATSBroker) RemoveHistory(ctx context.Context, ch string) error {
 	if err := b.usable(); err != nil {
 		return err
 	}
-	ctx, cancel := natsContext(ctx)
+	ctx, cancel := b.link.context(ctx)
 	defer cancel()
 	subject := b.subj.history(ch)
 	tail := b.tails.get(ch)
@@ -367,10 +367,10 @@ func (b *NATSBroker) RemoveHistory(ctx context.Context, ch string) error {
 		}
 		tail.loaded = false
 		if !natsWrongLastSeq(err) {
-			return natsError("removing history", err)
+			return natsError(ctx, "removing history", err)
 		}
 		if err := natsConflictPause(ctx, conflicts); err != nil {
-			return natsError("removing history", err)
+			return natsError(ctx, "removing history", err)
 		}
 	}
 }

@@ -26,10 +26,10 @@ func (b *NATSBroker) usable() error {
 // flush returns once the server has read everything sent before it, so
 // a subscription just made is registered there.
 func (b *NATSBroker) flush(ctx context.Context) error {
-	ctx, cancel := natsContext(ctx)
+	ctx, cancel := b.link.context(ctx)
 	defer cancel()
 	if err := b.nc.FlushWithContext(ctx); err != nil {
-		return natsError("flush", err)
+		return natsError(ctx, "flush", err)
 	}
 	return nil
 }
@@ -46,7 +46,7 @@ func (b *NATSBroker) subscribe(ctx context.Context, subs map[string]*nats.Subscr
 		sub, err := b.nc.ChanSubscribe(subject, b.dispatch.queueFor(subject))
 		if err != nil {
 			b.mu.Unlock()
-			return natsError("subscribe", err)
+			return natsError(context.Background(), "subscribe", err)
 		}
 		subs[key], created = sub, true
 	}
@@ -104,7 +104,7 @@ func (b *NATSBroker) publish(msg *nats.Msg) error {
 		return err
 	}
 	if err := b.nc.PublishMsg(msg); err != nil {
-		return natsError("publish", err)
+		return natsError(context.Background(), "publish", err)
 	}
 	return nil
 }

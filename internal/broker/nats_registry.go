@@ -12,15 +12,16 @@ import (
 // is the node's id encoded by natsToken; the value is its NodeInfo as
 // JSON.
 type NATSRegistry struct {
-	kv jetstream.KeyValue
+	kv   jetstream.KeyValue
+	link *natsLink
 }
 
-func newNATSRegistry(ctx context.Context, js jetstream.JetStream, opts NATSOptions) (*NATSRegistry, error) {
+func newNATSRegistry(ctx context.Context, js jetstream.JetStream, link *natsLink, opts NATSOptions) (*NATSRegistry, error) {
 	kv, err := natsBucket(ctx, js, natsSubjects{opts.Prefix}.registryBucket(), "herald nodes", opts.RegistryTTL, opts.Replicas)
 	if err != nil {
 		return nil, err
 	}
-	return &NATSRegistry{kv: kv}, nil
+	return &NATSRegistry{kv: kv, link: link}, nil
 }
 
 // Announce implements Registry.
@@ -29,16 +30,18 @@ func (r *NATSRegistry) Announce(ctx context.Context, info NodeInfo) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := natsContext(ctx)
+	ctx, cancel := r.link.context(ctx)
 	defer cancel()
 	if _, err := r.kv.Put(ctx, natsToken(info.ID), data); err != nil {
-		return natsError("announcing the node", err)
+		return natsError(ctx, "announcing the node", err)
 	}
 	return nil
 }
 
 // Nodes implements Registry.
 func (r *NATSRegistry) Nodes(ctx context.Context) ([]NodeInfo, error) {
+	ctx, cancel := r.link.context(ctx)
+	defer cancel()
 	var out []NodeInfo
 	err := natsEntries(ctx, r.kv, ">", func(e jetstream.KeyValueEntry) {
 		var info NodeInfo
@@ -47,7 +50,7 @@ func (r *NATSRegistry) Nodes(ctx context.Context) ([]NodeInfo, error) {
 		}
 	})
 	if err != nil {
-		return nil, natsError("listing nodes", err)
+		return nil, natsError(ctx, "listing nodes", err)
 	}
 	SortNodes(out)
 	return out, nil
@@ -55,10 +58,10 @@ func (r *NATSRegistry) Nodes(ctx context.Context) ([]NodeInfo, error) {
 
 // Leave implements Registry.
 func (r *NATSRegistry) Leave(ctx context.Context, node string) error {
-	ctx, cancel := natsContext(ctx)
+	ctx, cancel := r.link.context(ctx)
 	defer cancel()
 	if err := r.kv.Delete(ctx, natsToken(node)); err != nil {
-		return natsError("leaving the registry", err)
+		return natsError(ctx, "leaving the registry", err)
 	}
 	return nil
 }
