@@ -249,11 +249,12 @@ func (b *NATSBroker) History(ctx context.Context, ch string, opts HistoryOptions
 }
 
 // natsKept decodes a history message if it holds a publication between
-// lo (excluded) and hi that has not expired.
+// lo (excluded) and hi that was to be kept and has not expired. One
+// published without history stays as the position only.
 func natsKept(h nats.Header, data []byte, lo, hi uint64, nowMs int64) (*record.Publication, bool) {
 	head := natsHeadOf(h)
 	off := head.pos.Offset
-	if head.removed || off <= lo || off > hi || head.expires != 0 && nowMs > head.expires {
+	if head.removed || head.keep == 0 || off <= lo || off > hi || head.expires != 0 && nowMs > head.expires {
 		return nil, false
 	}
 	p, err := record.Decode(data)

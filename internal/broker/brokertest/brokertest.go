@@ -78,6 +78,8 @@ func Run(t *testing.T, s Setup) {
 	t.Run("TTLTrim", func(t *testing.T) { testTTLTrim(t, s) })
 	t.Run("NoHistoryStillCounts", func(t *testing.T) { testNoHistory(t, s) })
 	t.Run("RemoveHistory", func(t *testing.T) { testRemoveHistory(t, s) })
+	t.Run("RemoveUnknownHistory", func(t *testing.T) { testRemoveUnknown(t, s) })
+	t.Run("OptionsChange", func(t *testing.T) { testOptionsChange(t, s) })
 	t.Run("RecordCrossesUnchanged", func(t *testing.T) { testRecordCrosses(t, s) })
 	t.Run("SubscribeIsActiveOnReturn", func(t *testing.T) { testSubscribeActive(t, s) })
 	t.Run("OrderUnderConcurrentPublishers", func(t *testing.T) { testConcurrentOrder(t, s) })
