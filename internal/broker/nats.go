@@ -129,9 +129,9 @@ func natsConnect(opts NATSOptions, link *natsLink) (*nats.Conn, error) {
 		nats.Timeout(natsRequestTimeout),
 		nats.DisconnectErrHandler(func(*nats.Conn, error) { link.down() }),
 		nats.ReconnectHandler(func(*nats.Conn) { link.up() }),
-		// A slow dispatcher drops messages (nats.go cannot block its
-		// reader); the gap check brings lost publications back from the
-		// stream, so the drop need not be logged here.
+		// What nats.go reports on the side is a slow consumer (a full
+		// dispatcher queue: the gap check brings lost publications back
+		// from the stream) or what a call also returns.
 		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}),
 	)
 	if err != nil {
@@ -167,7 +167,6 @@ type NATSBroker struct {
 	mu       sync.Mutex
 	channels map[string]*nats.Subscription
 	users    map[string]*nats.Subscription
-	own      []*nats.Subscription
 
 	dispatch *natsDispatcher
 	tails    natsTails
@@ -200,11 +199,9 @@ func (b *NATSBroker) Run(node string, h EventHandler) error {
 	b.node, b.handler = node, h
 	b.dispatch = newNATSDispatcher(b)
 	for _, s := range []string{b.subj.node(node), b.subj.all()} {
-		sub, err := b.nc.ChanSubscribe(s, b.dispatch.queueFor(s))
-		if err != nil {
+		if _, err := b.nc.ChanSubscribe(s, b.dispatch.queueFor(s)); err != nil {
 			return fmt.Errorf("broker: NATS subscribe %s: %w", s, err)
 		}
-		b.own = append(b.own, sub)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), natsRequestTimeout)
 	defer cancel()

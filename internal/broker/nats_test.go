@@ -3,6 +3,7 @@ package broker_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/heraldhq/herald/internal/broker/brokertest"
 	"github.com/heraldhq/herald/internal/protocol/pbwire"
 	"github.com/heraldhq/herald/internal/protocol/record"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestNATSBackend(t *testing.T) {
@@ -322,6 +325,48 @@ func TestNATSHistoryLongAndShort(t *testing.T) {
 		}
 		if !slices.Equal(offs, want) {
 			t.Fatalf("%+v: offsets %v, want %d..%d", q.opts, offs, q.from, q.to)
+		}
+	}
+}
+
+// storedOnSubject counts the messages the history stream holds for ch.
+func storedOnSubject(t *testing.T, url, prefix, ch string) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(testCtx(t), prefix+"_history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := prefix + ".h." + base64.RawURLEncoding.EncodeToString([]byte(ch))
+	info, err := s.Info(testCtx(t), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
+
+// The stream holds a channel's history, at most twice its size, and
+// only the position of a channel without history.
+func TestNATSStorageStaysBounded(t *testing.T) {
+	url := natsURL(t)
+	prefix := natsPrefix(t, url)
+	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
+	ctx := testCtx(t)
+	for _, c := range []struct{ size, most int }{{0, 1}, {1, 1}, {5, 10}} {
+		ch := "bounded-" + uniqueName()
+		for i := 0; i < 23; i++ {
+			if _, err := a.Broker.Publish(ctx, &record.Publication{Channel: ch, Data: []byte(`1`)}, broker.PublishOptions{HistorySize: c.size}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eventually(t, "the trim", func() bool { return storedOnSubject(t, url, prefix, ch) <= uint64(c.most) })
+		if n := storedOnSubject(t, url, prefix, ch); n < uint64(max(c.size, 1)) {
+			t.Fatalf("size %d: the stream holds %d messages of the channel, fewer than it keeps", c.size, n)
 		}
 	}
 }

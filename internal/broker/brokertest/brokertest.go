@@ -80,6 +80,7 @@ func Run(t *testing.T, s Setup) {
 	t.Run("RemoveHistory", func(t *testing.T) { testRemoveHistory(t, s) })
 	t.Run("RemoveUnknownHistory", func(t *testing.T) { testRemoveUnknown(t, s) })
 	t.Run("OptionsChange", func(t *testing.T) { testOptionsChange(t, s) })
+	t.Run("DeliveryWithoutHistory", func(t *testing.T) { testDeliveryWithoutHistory(t, s) })
 	t.Run("RecordCrossesUnchanged", func(t *testing.T) { testRecordCrosses(t, s) })
 	t.Run("SubscribeIsActiveOnReturn", func(t *testing.T) { testSubscribeActive(t, s) })
 	t.Run("OrderUnderConcurrentPublishers", func(t *testing.T) { testConcurrentOrder(t, s) })

@@ -59,3 +59,20 @@ func testRemoveUnknown(t *testing.T, s Setup) {
 		t.Fatalf("after removing an unknown channel's history: %d publications at %+v, %v", len(pubs), pos, err)
 	}
 }
+
+// Publications of a channel that keeps no history, or only the newest,
+// still reach its subscribers, in order.
+func testDeliveryWithoutHistory(t *testing.T, s Setup) {
+	a, b := s.pair(t)
+	for _, size := range []int{0, 1} {
+		ch := channel("unkept")
+		subscribe(t, b, ch)
+		publishN(t, a, ch, 5, broker.PublishOptions{HistorySize: size})
+		b.rec.waitFor(t, "five publications", func() bool { return len(b.rec.pubs[ch]) == 5 })
+		for i, p := range b.rec.publications(ch) {
+			if p.Offset != uint64(i+1) {
+				t.Fatalf("size %d: delivery %d is offset %d", size, i, p.Offset)
+			}
+		}
+	}
+}
