@@ -12,10 +12,23 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// A channel's stream lives in one JetStream stream, P_history, under the
-// subject P.h.<channel>. Every message there carries, in headers, the
-// channel's position after it (offset and epoch) and how the channel
-// keeps history (size, and when this publication expires):
+// Headers of the history stream's messages.
+const (
+	natsHeaderOffset  = "Herald-Offset"
+	natsHeaderEpoch   = "Herald-Epoch"
+	natsHeaderKeep    = "Herald-Keep"
+	natsHeaderExpires = "Herald-Expires" // unix ms; absent for never
+	natsHeaderRemoved = "Herald-Removed"
+	natsHeaderKind    = "Herald-Kind" // on P.c.<channel>: join or leave
+	natsHeaderRollup  = "Nats-Rollup"
+	natsHeaderPrev    = "Nats-Expected-Last-Subject-Sequence"
+)
+
+// streamConfig is the JetStream stream P_history, which holds every
+// channel's stream, each under the subject P.h.<channel>. Every message
+// there carries, in headers, the channel's position after it (offset and
+// epoch) and how the channel keeps history (size, and when this
+// publication expires):
 //
 //   - Offsets. A publish writes offset n+1 with
 //     Nats-Expected-Last-Subject-Sequence set to the stream sequence of
@@ -48,24 +61,6 @@ import (
 // single sequence per channel to serialise on: a channel whose options
 // change (a configuration reload, or two nodes configured differently)
 // still gets one run of offsets.
-
-// Headers of the history stream's messages.
-const (
-	natsHeaderOffset  = "Herald-Offset"
-	natsHeaderEpoch   = "Herald-Epoch"
-	natsHeaderKeep    = "Herald-Keep"
-	natsHeaderExpires = "Herald-Expires" // unix ms; absent for never
-	natsHeaderRemoved = "Herald-Removed"
-	natsHeaderKind    = "Herald-Kind" // on P.c.<channel>: join or leave
-	natsHeaderRollup  = "Nats-Rollup"
-	natsHeaderPrev    = "Nats-Expected-Last-Subject-Sequence"
-)
-
-// natsWalkBack is how many publications History reads one by one,
-// following each message's predecessor, before it reads with a consumer
-// instead (which costs two extra round trips but streams).
-const natsWalkBack = 16
-
 func (b *NATSBroker) streamConfig() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:              b.subj.streamName(),
@@ -96,29 +91,59 @@ func (b *NATSBroker) Publish(ctx context.Context, pub *record.Publication, opts 
 	if pub.Time == 0 {
 		pub.Time = now.UnixMilli()
 	}
-	for conflicts := 0; ; conflicts++ {
-		if err := b.loadTail(ctx, tail, subject); err != nil {
-			return StreamPosition{}, err
-		}
+	_, err := b.writeNext(ctx, tail, subject, func() (*nats.Msg, error) {
 		pub.Offset, pub.Epoch = tail.pos.Offset+1, tail.pos.Epoch
-		msg, err := publicationMsg(subject, pub, opts, now)
-		if err != nil {
-			return StreamPosition{}, err
-		}
-		ack, err := b.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(tail.seq))
+		return publicationMsg(subject, pub, opts, now)
+	})
+	if err != nil {
+		return StreamPosition{}, natsError(ctx, "publish", err)
+	}
+	tail.pos = StreamPosition{Offset: pub.Offset, Epoch: pub.Epoch}
+	b.trimLater(subject, pub.Offset, opts.HistorySize)
+	return tail.pos, nil
+}
+
+// writeNext appends to subject the message build makes from the tail as
+// it stands, building and trying again while other publishers get in
+// first; build returning no message means there is nothing to write.
+// A stream the server lost (deleted, or a server that came back without
+// its store) is created again, once. tail.mu held; on success tail.seq
+// is the new message's.
+func (b *NATSBroker) writeNext(ctx context.Context, tail *natsTail, subject string, build func() (*nats.Msg, error)) (bool, error) {
+	recreated := false
+	for conflicts := 0; ; conflicts++ {
+		err := b.loadTail(ctx, tail, subject)
 		if err == nil {
-			tail.seq, tail.pos = ack.Sequence, StreamPosition{Offset: pub.Offset, Epoch: pub.Epoch}
-			b.trimLater(subject, pub.Offset, opts.HistorySize)
-			return tail.pos, nil
+			var msg *nats.Msg
+			if msg, err = build(); msg == nil || err != nil {
+				return false, err
+			}
+			var ack *jetstream.PubAck
+			if ack, err = b.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(tail.seq)); err == nil {
+				tail.seq = ack.Sequence
+				return true, nil
+			}
+			tail.loaded = false // lost the race, or the ack: read the stream again
 		}
-		tail.loaded = false // lost the race, or the ack: read the stream again
-		if !natsWrongLastSeq(err) {
-			return StreamPosition{}, natsError(ctx, "publish", err)
-		}
-		if err := natsConflictPause(ctx, conflicts); err != nil {
-			return StreamPosition{}, natsError(ctx, "publish", err)
+		switch {
+		case natsWrongLastSeq(err):
+			if err := natsConflictPause(ctx, conflicts); err != nil {
+				return false, err
+			}
+		case natsStreamGone(err) && !recreated:
+			recreated = true
+			if _, err := b.js.CreateOrUpdateStream(ctx, b.streamConfig()); err != nil {
+				return false, err
+			}
+		default:
+			return false, err
 		}
 	}
+}
+
+// natsStreamGone reports a stream (or bucket) the server does not have.
+func natsStreamGone(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 func publicationMsg(subject string, pub *record.Publication, opts PublishOptions, now time.Time) (*nats.Msg, error) {
@@ -177,7 +202,7 @@ func (b *NATSBroker) loadTail(ctx context.Context, tail *natsTail, subject strin
 	case errors.Is(err, jetstream.ErrMsgNotFound):
 		tail.seq, tail.pos = 0, StreamPosition{Epoch: newEpoch()}
 	case err != nil:
-		return natsError(ctx, "reading a channel's position", err)
+		return err
 	default:
 		tail.seq, tail.pos = m.Sequence, natsHeadOf(m.Header).pos
 	}
@@ -208,133 +233,6 @@ func natsHeadOf(h nats.Header) natsHead {
 	}
 }
 
-// History implements Broker.
-func (b *NATSBroker) History(ctx context.Context, ch string, opts HistoryOptions) ([]*record.Publication, StreamPosition, error) {
-	if err := b.usable(); err != nil {
-		return nil, StreamPosition{}, err
-	}
-	ctx, cancel := b.link.context(ctx)
-	defer cancel()
-	subject := b.subj.history(ch)
-	last, err := b.stream.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, StreamPosition{}, nil
-	}
-	if err != nil {
-		return nil, StreamPosition{}, natsError(ctx, "reading history", err)
-	}
-	head := natsHeadOf(last.Header)
-	top := head.pos.Offset
-	if head.removed || head.keep == 0 || opts.Since >= top {
-		return nil, head.pos, nil
-	}
-	lo := opts.Since // the publications wanted are lo+1 .. hi
-	if top > head.keep {
-		lo = max(lo, top-head.keep)
-	}
-	hi := top
-	if opts.Limit > 0 && hi-lo > uint64(opts.Limit) {
-		hi = lo + uint64(opts.Limit)
-	}
-	var pubs []*record.Publication
-	if top-lo <= natsWalkBack {
-		pubs, err = b.walkBack(ctx, last, lo, hi)
-	} else {
-		pubs, err = b.readForward(ctx, subject, last.Sequence, lo, hi)
-	}
-	if err != nil {
-		return nil, StreamPosition{}, natsError(ctx, "reading history", err)
-	}
-	return pubs, head.pos, nil
-}
-
-// natsKept decodes a history message if it holds a publication between
-// lo (excluded) and hi that was to be kept and has not expired. One
-// published without history stays as the position only.
-func natsKept(h nats.Header, data []byte, lo, hi uint64, nowMs int64) (*record.Publication, bool) {
-	head := natsHeadOf(h)
-	off := head.pos.Offset
-	if head.removed || head.keep == 0 || off <= lo || off > hi || head.expires != 0 && nowMs > head.expires {
-		return nil, false
-	}
-	p, err := record.Decode(data)
-	return p, err == nil
-}
-
-// walkBack reads from the newest message back through each one's
-// predecessor, for the few newest publications: one round trip each.
-func (b *NATSBroker) walkBack(ctx context.Context, last *jetstream.RawStreamMsg, lo, hi uint64) ([]*record.Publication, error) {
-	nowMs := time.Now().UnixMilli()
-	var newestFirst []*record.Publication
-	for m := last; ; {
-		head := natsHeadOf(m.Header)
-		if head.pos.Offset <= lo || head.removed {
-			break
-		}
-		if p, ok := natsKept(m.Header, m.Data, lo, hi, nowMs); ok {
-			newestFirst = append(newestFirst, p)
-		}
-		if head.prev == 0 {
-			break
-		}
-		var err error
-		if m, err = b.stream.GetMsg(ctx, head.prev); errors.Is(err, jetstream.ErrMsgNotFound) {
-			break // trimmed: nothing older is kept
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	out := make([]*record.Publication, len(newestFirst))
-	for i, p := range newestFirst {
-		out[len(out)-1-i] = p
-	}
-	return out, nil
-}
-
-// readForward reads the channel's messages oldest first through a
-// short-lived consumer, up to the newest one History saw (lastSeq).
-func (b *NATSBroker) readForward(ctx context.Context, subject string, lastSeq, lo, hi uint64) ([]*record.Publication, error) {
-	cons, err := b.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		FilterSubject: subject, DeliverPolicy: jetstream.DeliverAllPolicy, AckPolicy: jetstream.AckNonePolicy,
-		MemoryStorage: true, InactiveThreshold: time.Minute})
-	if err != nil {
-		return nil, err
-	}
-	defer b.dropConsumer(cons.CachedInfo().Name)
-	nowMs := time.Now().UnixMilli()
-	var out []*record.Publication
-	for pending := cons.CachedInfo().NumPending; pending > 0; {
-		batch, err := cons.FetchNoWait(int(min(pending, 256)))
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			if p, ok := natsKept(m.Headers(), m.Data(), lo, hi, nowMs); ok {
-				out = append(out, p)
-			}
-			if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= lastSeq {
-				return out, nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return nil, err
-		}
-		if n == 0 {
-			break // trimmed meanwhile
-		}
-		pending -= min(pending, uint64(n))
-	}
-	return out, nil
-}
-
-func (b *NATSBroker) dropConsumer(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), natsRequestTimeout)
-	defer cancel()
-	_ = b.stream.DeleteConsumer(ctx, name) // else it goes after its inactive threshold
-}
-
 // RemoveHistory implements Broker: a marker at the current position, with
 // a rollup, replaces the channel's messages.
 func (b *NATSBroker) RemoveHistory(ctx context.Context, ch string) error {
@@ -347,33 +245,22 @@ func (b *NATSBroker) RemoveHistory(ctx context.Context, ch string) error {
 	tail := b.tails.get(ch)
 	tail.mu.Lock()
 	defer tail.mu.Unlock()
-	for conflicts := 0; ; conflicts++ {
-		if err := b.loadTail(ctx, tail, subject); err != nil {
-			return err
-		}
+	_, err := b.writeNext(ctx, tail, subject, func() (*nats.Msg, error) {
 		if tail.seq == 0 {
-			return nil // nothing published: nothing to forget
+			return nil, nil // nothing published: nothing to forget
 		}
-		msg := &nats.Msg{Subject: subject, Header: nats.Header{
+		return &nats.Msg{Subject: subject, Header: nats.Header{
 			natsHeaderOffset:  {strconv.FormatUint(tail.pos.Offset, 10)},
 			natsHeaderEpoch:   {tail.pos.Epoch},
 			natsHeaderKeep:    {"0"},
 			natsHeaderRemoved: {"1"},
 			natsHeaderRollup:  {"sub"},
-		}}
-		ack, err := b.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(tail.seq))
-		if err == nil {
-			tail.seq = ack.Sequence
-			return nil
-		}
-		tail.loaded = false
-		if !natsWrongLastSeq(err) {
-			return natsError(ctx, "removing history", err)
-		}
-		if err := natsConflictPause(ctx, conflicts); err != nil {
-			return natsError(ctx, "removing history", err)
-		}
+		}}, nil
+	})
+	if err != nil {
+		return natsError(ctx, "removing history", err)
 	}
+	return nil
 }
 
 // natsTrim asks for subject to be cut to its keep newest messages.

@@ -258,3 +258,36 @@ func TestNATSServerRestart(t *testing.T) {
 		t.Fatalf("presence after the restart: %v, %v", m, err)
 	}
 }
+
+// A stream and buckets the server lost (here deleted) are made again by
+// the next call: the channel starts a new epoch, presence and the
+// registry take entries.
+func TestNATSLostStreamIsMadeAgain(t *testing.T) {
+	url := natsURL(t)
+	prefix := natsPrefix(t, url)
+	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
+	ctx := testCtx(t)
+	ch := "lost-" + uniqueName()
+	keep := broker.PublishOptions{HistorySize: 10}
+	first, err := a.Broker.Publish(ctx, &record.Publication{Channel: ch, Data: []byte(`1`)}, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropNATSPrefix(url, prefix)
+	if _, pos, err := a.Broker.History(ctx, ch, broker.HistoryOptions{}); err != nil || pos.Offset != 0 {
+		t.Fatalf("history of a lost stream: %+v, %v", pos, err)
+	}
+	pos, err := a.Broker.Publish(ctx, &record.Publication{Channel: ch, Data: []byte(`1`)}, keep)
+	if err != nil || pos.Offset != 1 || pos.Epoch == first.Epoch {
+		t.Fatalf("the publish after the stream was lost landed at %+v (%v), want 1 in a new epoch", pos, err)
+	}
+	if err := a.Presence.AddPresence(ctx, ch, &record.ClientInfo{Client: "c"}); err != nil {
+		t.Fatalf("presence after the bucket was lost: %v", err)
+	}
+	if err := a.Registry.Announce(ctx, broker.NodeInfo{ID: "n"}); err != nil {
+		t.Fatalf("registry after the bucket was lost: %v", err)
+	}
+	if nodes, err := a.Registry.Nodes(ctx); err != nil || len(nodes) != 1 {
+		t.Fatalf("nodes after the bucket was lost: %v, %v", nodes, err)
+	}
+}

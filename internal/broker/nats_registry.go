@@ -12,16 +12,15 @@ import (
 // is the node's id encoded by natsToken; the value is its NodeInfo as
 // JSON.
 type NATSRegistry struct {
-	kv   jetstream.KeyValue
-	link *natsLink
+	bucket *natsBucket
 }
 
 func newNATSRegistry(ctx context.Context, js jetstream.JetStream, link *natsLink, opts NATSOptions) (*NATSRegistry, error) {
-	kv, err := natsBucket(ctx, js, natsSubjects{opts.Prefix}.registryBucket(), "herald nodes", opts.RegistryTTL, opts.Replicas)
+	b, err := openNATSBucket(ctx, js, link, natsSubjects{opts.Prefix}.registryBucket(), "herald nodes", opts.RegistryTTL, opts.Replicas)
 	if err != nil {
 		return nil, err
 	}
-	return &NATSRegistry{kv: kv, link: link}, nil
+	return &NATSRegistry{bucket: b}, nil
 }
 
 // Announce implements Registry.
@@ -30,27 +29,20 @@ func (r *NATSRegistry) Announce(ctx context.Context, info NodeInfo) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := r.link.context(ctx)
-	defer cancel()
-	if _, err := r.kv.Put(ctx, natsToken(info.ID), data); err != nil {
-		return natsError(ctx, "announcing the node", err)
-	}
-	return nil
+	return r.bucket.put(ctx, "announcing the node", natsToken(info.ID), data)
 }
 
 // Nodes implements Registry.
 func (r *NATSRegistry) Nodes(ctx context.Context) ([]NodeInfo, error) {
-	ctx, cancel := r.link.context(ctx)
-	defer cancel()
 	var out []NodeInfo
-	err := natsEntries(ctx, r.kv, ">", func(e jetstream.KeyValueEntry) {
+	err := r.bucket.entries(ctx, "listing nodes", ">", func(e jetstream.KeyValueEntry) {
 		var info NodeInfo
 		if json.Unmarshal(e.Value(), &info) == nil {
 			out = append(out, info)
 		}
 	})
 	if err != nil {
-		return nil, natsError(ctx, "listing nodes", err)
+		return nil, err
 	}
 	SortNodes(out)
 	return out, nil
@@ -58,10 +50,5 @@ func (r *NATSRegistry) Nodes(ctx context.Context) ([]NodeInfo, error) {
 
 // Leave implements Registry.
 func (r *NATSRegistry) Leave(ctx context.Context, node string) error {
-	ctx, cancel := r.link.context(ctx)
-	defer cancel()
-	if err := r.kv.Delete(ctx, natsToken(node)); err != nil {
-		return natsError(ctx, "leaving the registry", err)
-	}
-	return nil
+	return r.bucket.delete(ctx, "leaving the registry", natsToken(node))
 }
