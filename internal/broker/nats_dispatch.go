@@ -68,13 +68,23 @@ func (d *natsDispatcher) run(q chan *nats.Msg) {
 
 // forget queues the end of ch's delivery behind what is queued for it,
 // so that a later subscription starts without a gap check against the
-// old one.
-func (d *natsDispatcher) forget(ctx context.Context, subject, ch string) {
+// old one (which would replay what came between). A full queue gets it
+// from a goroutine of its own, so that an Unsubscribe made by a handler
+// on this very queue cannot wait on itself; arriving late, it only
+// spares the new subscription one gap check.
+func (d *natsDispatcher) forget(subject, ch string) {
+	q, m := d.queueFor(subject), &nats.Msg{Subject: natsForgetSubject, Data: []byte(ch)}
 	select {
-	case d.queueFor(subject) <- &nats.Msg{Subject: natsForgetSubject, Data: []byte(ch)}:
-	case <-ctx.Done():
-	case <-d.b.done:
+	case q <- m:
+		return
+	default:
 	}
+	go func() {
+		select {
+		case q <- m:
+		case <-d.b.done:
+		}
+	}()
 }
 
 func (d *natsDispatcher) handle(m *nats.Msg, seen map[string]natsSeen) {

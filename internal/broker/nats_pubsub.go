@@ -78,9 +78,9 @@ func (b *NATSBroker) Subscribe(ctx context.Context, ch string) error {
 }
 
 // Unsubscribe implements Broker.
-func (b *NATSBroker) Unsubscribe(ctx context.Context, ch string) error {
+func (b *NATSBroker) Unsubscribe(_ context.Context, ch string) error {
 	if b.unsubscribe(b.channels, ch) {
-		b.dispatch.forget(ctx, b.subj.channel(ch), ch)
+		b.dispatch.forget(b.subj.channel(ch), ch)
 	}
 	return nil
 }
