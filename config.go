@@ -73,10 +73,11 @@ type Config struct {
 	// Broker is what the node's publications, channel streams, presence
 	// and node registry run on: "memory" (this process alone), "redis"
 	// or "nats" (the local server on its standard port), or a URL:
-	// redis://[user:pass@]host:port[/db], rediss://… (TLS),
-	// redis-sentinel:// and redis-cluster:// forms (docs/operations.md),
-	// nats://host:port[,nats://…]. Nodes on one broker, with one
-	// Cluster.Prefix, act as one. Zero means "memory".
+	// redis://[user:pass@]host:port[/db], rediss://… (TLS), with
+	// ?master_set=NAME for Sentinel (a Redis Cluster is found by itself;
+	// ?addr=host:port adds seeds), or nats://host:port[,nats://…]. Nodes
+	// on one broker, with one Cluster.Prefix, act as one. Zero means
+	// "memory".
 	Broker string `yaml:"broker"`
 	// Cluster sets how the nodes on a shared broker find one another.
 	Cluster Cluster `yaml:"cluster"`
@@ -487,6 +488,10 @@ func (c Config) validateHistory() error {
 	return nil
 }
 
+// clusterPrefix is what both a NATS subject token and a Redis key part
+// take as they are.
+var clusterPrefix = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
+
 func (c Config) validateBroker() error {
 	kind, _, err := c.brokerURL()
 	if err != nil {
@@ -495,8 +500,8 @@ func (c Config) validateBroker() error {
 	if kind != BrokerMemory && c.History.Store == StoreDisk {
 		return fmt.Errorf("history.store: %q keeps one node's streams on its disk; with broker %q the streams live in the broker, shared by every node", StoreDisk, kind)
 	}
-	if c.Cluster.Prefix != "" && !namespaceName.MatchString(c.Cluster.Prefix) {
-		return fmt.Errorf("cluster.prefix: %q must be 1-64 letters, digits, '_', '-' or '.'", c.Cluster.Prefix)
+	if c.Cluster.Prefix != "" && !clusterPrefix.MatchString(c.Cluster.Prefix) {
+		return fmt.Errorf("cluster.prefix: %q must be 1-64 letters, digits, '_' or '-'", c.Cluster.Prefix)
 	}
 	return nil
 }
@@ -511,12 +516,12 @@ func (c Config) brokerURL() (kind, url string, err error) {
 		return BrokerRedis, "redis://127.0.0.1:6379", nil
 	case b == BrokerNATS:
 		return BrokerNATS, "nats://127.0.0.1:4222", nil
-	case hasScheme(b, "redis", "rediss", "redis-sentinel", "redis-cluster"):
+	case hasScheme(b, "redis", "rediss"):
 		return BrokerRedis, b, nil
 	case hasScheme(b, "nats", "tls"):
 		return BrokerNATS, b, nil
 	}
-	return "", "", fmt.Errorf("broker: %q is not memory, redis, nats or a redis://, rediss://, redis-sentinel://, redis-cluster:// or nats:// URL", c.Broker)
+	return "", "", fmt.Errorf("broker: %q is not memory, redis, nats or a redis://, rediss:// or nats:// URL", c.Broker)
 }
 
 func hasScheme(url string, schemes ...string) bool {

@@ -116,13 +116,24 @@ func (n *Node) start(undo *unwind) error {
 	if err != nil {
 		return err
 	}
-	n.core, err = core.New(cc, core.Options{Authenticate: n.authenticate.coreAuthenticator(),
+	backend, err := n.openBackend()
+	if err != nil {
+		return err
+	}
+	opts := core.Options{Authenticate: n.authenticate.coreAuthenticator(),
 		Verifier: verifier, Hooks: n.hooks.coreHooks(), Log: n.log, Metrics: metrics, Streams: streams,
-		Name: n.nodeName(), Version: Version, Announce: n.cfg.Cluster.NodeTTL / 3,
-		AskTimeout: n.cfg.Cluster.AskTimeout})
+		Backend: backend, Name: n.nodeName(), Version: Version, Announce: n.cfg.Cluster.NodeTTL / 3,
+		AskTimeout: n.cfg.Cluster.AskTimeout}
+	if backend.Broker != nil {
+		opts.PresenceTTL = n.cfg.Cluster.PresenceTTL // shared presence: refreshed, or it expires
+	}
+	n.core, err = core.New(cc, opts)
 	if err != nil {
 		if streams != nil {
 			_ = streams.Close()
+		}
+		if backend.Broker != nil {
+			_ = backend.Broker.Close()
 		}
 		return err
 	}

@@ -2,7 +2,13 @@ package socketio_test
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/testservices"
 
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 )
@@ -85,4 +91,33 @@ func clusterOps(t *testing.T, nodes []*node) {
 
 func TestClusterOperationsOnOneNode(t *testing.T) {
 	clusterOps(t, []*node{startNode(t, nil)})
+}
+
+// startSIOCluster starts n nodes on broker, sharing a cluster prefix no
+// other test uses.
+func startSIOCluster(t *testing.T, n int, broker string) []*node {
+	prefix := "sio" + strings.ReplaceAll(t.Name(), "/", "-") + strconv.FormatInt(time.Now().UnixNano(), 36)
+	var nodes []*node
+	for range n {
+		nodes = append(nodes, startNode(t, func(c *herald.Config) {
+			c.Broker = broker
+			c.Cluster.Prefix = prefix
+			c.Cluster.NodeTTL = 3 * time.Second
+		}))
+	}
+	for _, nd := range nodes {
+		waitUntil(t, "every node in the registry", func() bool {
+			list, err := nd.Nodes(t.Context())
+			return err == nil && len(list) == n
+		})
+	}
+	return nodes
+}
+
+func TestClusterOperationsOnRedis(t *testing.T) {
+	clusterOps(t, startSIOCluster(t, 3, testservices.Redis(t)))
+}
+
+func TestClusterOperationsOnNATS(t *testing.T) {
+	clusterOps(t, startSIOCluster(t, 3, testservices.NATS(t)))
 }

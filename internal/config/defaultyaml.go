@@ -98,8 +98,8 @@ history:
   recovery_max: 1000
 
 # What publications, streams, presence and the node registry run on: memory (this process alone),
-# redis or nats (the local server), or a redis://, rediss://, redis-sentinel://, redis-cluster:// or
-# nats:// URL. Nodes on one broker with one cluster.prefix act as one.
+# redis or nats (the local server), or a redis:// or rediss:// URL (?master_set=NAME for Sentinel)
+# or a nats:// URL. Nodes on one broker with one cluster.prefix act as one.
 broker: memory
 # How nodes on a shared broker act as one.
 cluster:
