@@ -71,7 +71,6 @@ func answers(addr string) bool {
 	return true
 }
 
-
 // natsPrefix is a prefix of the test's own, whose stream and buckets are
 // deleted when the test ends.
 func natsPrefix(t testing.TB, url string) string {
