@@ -31,6 +31,7 @@ test-go:
 # (test-go) they run smaller, as the detector slows their clients tenfold.
 test-scale:
 	$(GO) test -count=1 -timeout 10m -run 'TestManyClientsResume|TestResumeSeam|TestChurnNeverCutsABystander' .
+	$(GO) test -count=1 -timeout 10m -run 'TestClusterFanOut' ./cmd/herald/
 
 # The end-to-end tests of `herald bench` (cmd/herald/internal/bench).
 test-bench:
