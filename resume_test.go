@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 // resumeConfig has a namespace keeping plenty of history, one keeping
@@ -211,12 +212,35 @@ func resumeOnce(url, ch string, after uint64, epoch string, want int) error {
 // TestResumeSeam: one publisher at full speed while 200 clients keep
 // dropping and resuming; every client sees every one of 10,000
 // publications once, in order.
-func TestResumeSeam(t *testing.T) {
+func TestResumeSeam(t *testing.T) { resumeSeam(t, func(*Config) {}) }
+
+// On a shared broker the publications reach the node through the
+// broker's own connection, not in step with the history reads.
+func TestResumeSeamOnRedis(t *testing.T) {
+	url := testservices.Redis(t)
+	resumeSeam(t, func(c *Config) {
+		c.Broker = url
+		c.Cluster.Prefix = "seam" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	})
+}
+
+func TestResumeSeamOnNATS(t *testing.T) {
+	url := testservices.NATS(t)
+	resumeSeam(t, func(c *Config) {
+		c.Broker = url
+		c.Cluster.Prefix = "seam" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	})
+}
+
+// resumeSeam: one publisher at full speed while clients repeatedly drop
+// and resume; every client must see every publication once, in order.
+func resumeSeam(t *testing.T, mutate func(*Config)) {
 	clients, total := 200, 10000
 	if raceDetector {
 		clients, total = 40, 2000
 	}
 	cfg := resumeConfig()
+	mutate(&cfg)
 	cfg.History.RecoveryMax = total     // a client may fall far behind the publisher
 	cfg.Limits.MaxQueueBytes = 64 << 20 // and be sent it all at once
 	s := startNode(t, cfg)

@@ -107,14 +107,17 @@ type Core struct {
 	registry broker.Registry
 	cluster  *cluster
 	routes   routes
-	opts     Options
-	started  time.Time
-	stop     chan struct{}
-	stopOnce sync.Once
-	auth     Authenticator
-	verifier *auth.Verifier
-	hooks    Hooks
-	metrics  *Metrics
+	// sharedBroker says publications reach the node through a broker's
+	// own connection (Redis, NATS), out of step with history reads.
+	sharedBroker bool
+	opts         Options
+	started      time.Time
+	stop         chan struct{}
+	stopOnce     sync.Once
+	auth         Authenticator
+	verifier     *auth.Verifier
+	hooks        Hooks
+	metrics      *Metrics
 
 	// clientSeq numbers connections for their ids.
 	clientSeq atomic.Uint64
@@ -146,6 +149,7 @@ func New(cfg Config, opts Options) (*Core, error) {
 	c.cluster = newCluster(c)
 	c.routes.seed = maphash.MakeSeed()
 	b := opts.Backend
+	c.sharedBroker = b.Broker != nil
 	if b.Broker == nil {
 		b = broker.Backend{Broker: broker.NewMemoryBroker(cfg.HistoryMetaTTL, opts.Streams),
 			Presence: broker.NewMemoryPresence(), Registry: broker.NewMemoryRegistry()}

@@ -103,17 +103,18 @@ func (s Subscription) Start() {
 		sess.DeliverNow(m, f.Encode(m))
 	}
 	sess.Flush()
-	marker := &releaseMarker{cl: s.cl, ch: s.ch, hold: s.hold, last: s.Resume.Position.Offset}
+	marker := &releaseMarker{cl: s.cl, ch: s.ch, hold: s.hold, last: s.Resume.Position.Offset, epoch: s.Resume.Position.Epoch}
 	s.cl.core.hub.Broadcast(&hub.Message{Kind: hub.KindDirect, Targets: []hub.Subscriber{sess}, Payload: marker})
 }
 
 // releaseMarker, reaching its client through fan-out, ends the holding
 // of ch: publications up to last were replayed.
 type releaseMarker struct {
-	cl   *Client
-	ch   string
-	hold uint64 // which holding of ch: a stale marker leaves a later one be
-	last uint64
+	cl    *Client
+	ch    string
+	hold  uint64 // which holding of ch: a stale marker leaves a later one be
+	last  uint64
+	epoch string
 }
 
 // holding is what a client holds back while it resumes channels: the
@@ -127,9 +128,20 @@ type holding struct {
 
 // heldQueue is one channel's held messages; id tells one holding of the
 // channel from the next (unsubscribed and resumed again meanwhile).
+//
+// On a shared broker a released queue stays as a filter: the broker
+// delivers through its own connection, not in step with the history
+// read, so a publication the replay held may still arrive after the
+// release marker. Until the channel's first publication past last (of
+// the same epoch) arrives, later copies of those already sent are
+// dropped; the broker delivers a channel in offset order, so none comes
+// after that one.
 type heldQueue struct {
-	id   uint64
-	msgs []heldMessage
+	id       uint64
+	msgs     []heldMessage
+	filtered bool
+	last     uint64
+	epoch    string
 }
 
 // holdSeq numbers holdings, for heldQueue.id.
@@ -151,7 +163,7 @@ func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
 	}
 	if r, ok := m.Payload.(*releaseMarker); ok && r.cl == cl {
 		sess, _ := cl.session.(Replayer)
-		return true, cl.release(r.ch, r.hold, r.last, sess)
+		return true, cl.release(r, sess)
 	}
 	if m.Targets != nil {
 		return false, false
@@ -166,8 +178,37 @@ func (cl *Client) Holds(m *hub.Message, encoded any) (held, needsFlush bool) {
 	if q == nil || h.dead {
 		return false, false
 	}
+	if q.filtered {
+		return cl.filter(h, q, m), false
+	}
 	q.msgs = append(q.msgs, heldMessage{m, encoded})
 	return true, false
+}
+
+// filter drops a late copy of a publication the client was sent already,
+// and ends the filter at the first one past them; h.mu held.
+func (cl *Client) filter(h *holding, q *heldQueue, m *hub.Message) (dropped bool) {
+	if m.Kind != hub.KindPublication {
+		return false
+	}
+	if m.Pub.Epoch == q.epoch && m.Pub.Offset <= q.last {
+		return true
+	}
+	cl.forget(h, m.Channel)
+	return false
+}
+
+// forget stops holding ch, and ends the holding with its last channel;
+// h.mu held.
+func (cl *Client) forget(h *holding, ch string) {
+	delete(h.channels, ch)
+	if len(h.channels) == 0 && !h.dead {
+		// The flag goes before the holding does, so a resume starting
+		// now, which sets it again on a new holding, is not undone.
+		h.dead = true
+		cl.flags.And(^flagHolding)
+		cl.core.holdings.CompareAndDelete(cl, h)
+	}
 }
 
 // holding returns the client's holding, making one if asked.
@@ -199,34 +240,51 @@ func (cl *Client) hold(ch string) uint64 {
 	}
 }
 
-// release delivers ch's held messages (of holding id), but for publications at or before
-// last (the replay, or what the client is told it has), stops holding ch
-// and reports whether the session needs a flush. It runs on fan-out, or
-// with fan-out waiting on the holding's lock, so nothing overtakes them.
-func (cl *Client) release(ch string, id, last uint64, sess Replayer) (needsFlush bool) {
+// release delivers r.ch's held messages (of holding r.hold), but for
+// publications at or before r.last (the replay, or what the client is
+// told it has), stops holding the channel (or, on a shared broker, keeps
+// filtering it: see heldQueue) and reports whether the session needs a
+// flush. It runs on fan-out, or with fan-out waiting on the holding's
+// lock, so nothing overtakes them.
+func (cl *Client) release(r *releaseMarker, sess Replayer) (needsFlush bool) {
 	h := cl.holding(false)
 	if h == nil {
 		return false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	q := h.channels[ch]
-	if q == nil || q.id != id {
-		return false // a later holding of ch has its own release coming
+	q := h.channels[r.ch]
+	if q == nil || q.id != r.hold || q.filtered {
+		return false // a later holding of the channel has its own release coming
 	}
+	past := false
 	for _, x := range q.msgs {
-		if x.m.Kind == hub.KindPublication && x.m.Pub.Offset <= last {
-			continue
+		if x.m.Kind == hub.KindPublication {
+			if x.m.Pub.Offset <= r.last && x.m.Pub.Epoch == r.epoch {
+				continue
+			}
+			past = true
 		}
 		needsFlush = sess.DeliverNow(x.m, x.encoded) || needsFlush
 	}
-	delete(h.channels, ch)
-	if len(h.channels) == 0 && !h.dead {
-		// The flag goes before the holding does, so a resume starting
-		// now, which sets it again on a new holding, is not undone.
-		h.dead = true
-		cl.flags.And(^flagHolding)
-		cl.core.holdings.CompareAndDelete(cl, h)
+	if cl.core.sharedBroker && !past {
+		q.msgs, q.filtered, q.last, q.epoch = nil, true, r.last, r.epoch
+		return needsFlush
 	}
+	cl.forget(h, r.ch)
 	return needsFlush
+}
+
+// dropHold ends holding ch (of holding id) without delivering anything:
+// the subscribe that began it failed.
+func (cl *Client) dropHold(ch string, id uint64) {
+	h := cl.holding(false)
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if q := h.channels[ch]; q != nil && q.id == id {
+		cl.forget(h, ch)
+	}
 }

@@ -57,7 +57,7 @@ func (c *Core) Subscribe(cl *Client, ch string, by Asker, since *Since) (Subscri
 	}
 	if err := c.join(cl, ch); err != nil {
 		if since != nil {
-			cl.release(ch, hold, 0, cl.session.(Replayer))
+			cl.dropHold(ch, hold)
 		}
 		return Subscription{}, c.brokerFailed("subscribe", "subscribe failed", err)
 	}
