@@ -28,7 +28,8 @@ const (
 )
 
 // socketIDLen is the length of a socket id (randomID): a room of that
-// shape that is not a socket here may be a socket on another node.
+// shape that is not a socket here may be a socket on another node, and
+// is sent there too.
 const socketIDLen = 20
 
 func mayBeSocketID(room string) bool {

@@ -99,8 +99,10 @@ func (o *Operator) Emit(event string, args ...any) error {
 			continue
 		}
 		if mayBeSocketID(room) {
-			remote = append(remote, room) // a socket on another node, if anywhere
-			continue
+			// Maybe a socket on another node; maybe a room of that
+			// shape: it goes both ways, and each node's sockets get
+			// one copy (a socket in the room is left out of the other).
+			remote = append(remote, room)
 		}
 		ch, err := roomChannel(o.nsp.prefix, room)
 		if err != nil {
@@ -115,7 +117,10 @@ func (o *Operator) Emit(event string, args ...any) error {
 	if len(direct) > 0 || len(remote) > 0 {
 		// A socket also in one of the rooms gets the room's copy instead.
 		direct = slices.DeleteFunc(direct, func(so *Socket) bool { return slices.ContainsFunc(rooms, so.inRoom) })
-		errs = append(errs, o.sendDirect(direct, remoteEmit{Sockets: remote, Rooms: rooms}, event, &a))
+		// A remote socket in one of the rooms gets the room's copy too;
+		// its own id's room is no channel it is on.
+		others := slices.DeleteFunc(slices.Clone(rooms), func(r string) bool { return slices.Contains(remote, r) })
+		errs = append(errs, o.sendDirect(direct, remoteEmit{Sockets: remote, Rooms: others}, event, &a))
 	}
 	return errors.Join(errs...)
 }
