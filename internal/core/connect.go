@@ -109,7 +109,9 @@ func (c *Core) removeUser(cl *Client, user string) {
 	if c.hub.RemoveUser(user, cl.session) > 0 {
 		return
 	}
-	if err := c.broker.UnsubscribeUser(cl.afterCtx(), user); err != nil {
+	ctx, cancel := brokerContext(cl)
+	defer cancel()
+	if err := c.broker.UnsubscribeUser(ctx, user); err != nil {
 		c.log.Warn("broker user unsubscribe", "user", user, "err", err)
 	}
 }
@@ -243,7 +245,8 @@ func (c *Core) Close(cl *Client, code int, reason string) {
 		cl.expiry.Stop()
 		cl.expiry = nil
 	}
-	ctx := cl.afterCtx()
+	ctx, cancel := brokerContext(cl)
+	defer cancel()
 	for _, ch := range cl.Channels() {
 		c.leave(ctx, cl, ch)
 	}
@@ -268,4 +271,15 @@ func (c *Core) disconnected(cl *Client, code int, reason string) {
 		e := DisconnectEvent{Client: cl.ID(), User: cl.info.User, Code: code, Reason: reason}
 		_ = c.call("OnDisconnect", func() error { h(cl.afterCtx(), e); return nil })
 	}
+}
+
+// brokerTimeout bounds what a closing connection asks of the broker
+// (leaving channels, presence, its user): with the broker unreachable,
+// the close still finishes.
+const brokerTimeout = 5 * time.Second
+
+// brokerContext is the context of a closing connection's broker calls:
+// not cancelled with the connection, but bounded.
+func brokerContext(cl *Client) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(cl.afterCtx(), brokerTimeout)
 }
