@@ -342,3 +342,30 @@ func TestClusterUserOrdersOnRedis(t *testing.T) {
 func TestClusterUserOrdersOnNATS(t *testing.T) {
 	userOrdersAcrossNodes(t, startCluster(t, 3, testservices.NATS(t), ""))
 }
+
+// A client that comes back on another node resumes there from the
+// shared stream: the same offsets, the same epoch.
+func resumeOnAnotherNode(t *testing.T, c *cluster) {
+	var at []position
+	for i := 1; i <= 5; i++ {
+		p, err := publishAt(http.DefaultClient, c.addrs[i%len(c.addrs)], "feed:moving", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, p)
+	}
+	reply, offsets := resumeFrom(t, c.addrs[2], "feed:moving", at[1])
+	if reply["recovered"] != true || fmt.Sprint(offsets) != "[3 4 5]" {
+		t.Fatalf("resume on another node: %v, replayed offsets %v; want recovered with [3 4 5]", reply, offsets)
+	}
+}
+
+const feedNamespace = "namespaces:\n  feed:\n    subscribe: anyone\n    history_size: 100\n"
+
+func TestClusterResumeOnAnotherNodeOnRedis(t *testing.T) {
+	resumeOnAnotherNode(t, startCluster(t, 3, testservices.Redis(t), feedNamespace))
+}
+
+func TestClusterResumeOnAnotherNodeOnNATS(t *testing.T) {
+	resumeOnAnotherNode(t, startCluster(t, 3, testservices.NATS(t), feedNamespace))
+}
