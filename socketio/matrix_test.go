@@ -280,32 +280,45 @@ func refusedWith(t *testing.T, p sioproto.Packet, msg string, code int) {
 // Every connection's context ends when the connection does: a hook
 // waiting on it is released when its client goes, whatever the protocol.
 func TestHooksGetAContextThatEndsWithTheConnection(t *testing.T) {
-	waiting := make(chan context.Context, 4)
+	type call struct {
+		ctx    context.Context
+		client string
+	}
+	waiting := make(chan call, 4)
 	n := startNode(t, func(c *herald.Config) { c.SocketIO.RecoveryWindow = -1 },
 		herald.WithHooks(herald.Hooks{OnSubscribe: func(ctx context.Context, e herald.SubscribeEvent) error {
 			if e.Channel != "slow" {
 				return nil
 			}
-			waiting <- ctx
+			waiting <- call{ctx, e.Client}
 			<-ctx.Done() // until the connection ends
 			return ctx.Err()
 		}}))
 	h := dialHerald(t, n)
 	h.ws.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"op":"subscribe","channel":"slow"}`))
 	c := dialSIO(t, n, "")
-	c.mustConnect("/", nil)
+	sid := c.mustConnect("/", nil)
 	c.emit("/", false, "herald:join", "slow")
-	for _, hangUp := range []func(){func() { h.ws.Close() }, func() { c.ws.Close() }} {
-		var ctx context.Context
+	// The two hooks run in either order: each context is told from the
+	// other by its client.
+	calls := map[bool]context.Context{}
+	for range 2 {
 		select {
-		case ctx = <-waiting:
+		case k := <-waiting:
+			calls[k.client == sid] = k.ctx
 		case <-time.After(5 * time.Second):
 			t.Fatal("the hook was not called")
 		}
-		if ctx.Err() != nil {
+	}
+	for _, step := range []struct {
+		socketIO bool
+		hangUp   func()
+	}{{false, func() { h.ws.Close() }}, {true, func() { c.ws.Close() }}} {
+		ctx := calls[step.socketIO]
+		if ctx == nil || ctx.Err() != nil {
 			t.Fatal("the context ended before the connection did")
 		}
-		hangUp()
+		step.hangUp()
 		select {
 		case <-ctx.Done():
 		case <-time.After(5 * time.Second):
