@@ -2,6 +2,7 @@ package herald
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -173,6 +174,13 @@ type Cluster struct {
 	// NodeTTL is how long a node that stopped announcing itself stays
 	// in the registry; nodes announce every third of it. Zero means 15s.
 	NodeTTL time.Duration `yaml:"node_ttl"`
+	// URL is where the other nodes reach this node's HTTP server, as
+	// scheme://host:port: a Socket.IO long-polling request that reaches
+	// a node which does not hold its session is forwarded there. Zero
+	// means http:// and the address Serve listens on, with the host name
+	// for an unspecified address (0.0.0.0, ::); set it for TLS, or when
+	// the nodes know each other by another name.
+	URL string `yaml:"url"`
 	// AskTimeout bounds a question to every node (a cluster-wide
 	// disconnect, Socket.IO's fetchSockets): a node that has not
 	// answered by then is left out, and named. Zero means 3s.
@@ -502,6 +510,19 @@ func (c Config) validateBroker() error {
 	}
 	if c.Cluster.Prefix != "" && !clusterPrefix.MatchString(c.Cluster.Prefix) {
 		return fmt.Errorf("cluster.prefix: %q must be 1-64 letters, digits, '_' or '-'", c.Cluster.Prefix)
+	}
+	return validateNodeURL(c.Cluster.URL)
+}
+
+// validateNodeURL checks cluster.url: a node's root, over HTTP or HTTPS.
+func validateNodeURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" ||
+		u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("cluster.url: %q is not an http:// or https:// URL of the form scheme://host:port", s)
 	}
 	return nil
 }

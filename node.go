@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,8 @@ type Node struct {
 	conns *httpconn.Tracker
 	// servers are the HTTP servers Serve runs.
 	servers servers
+	// advertiseOnce announces the first address served on (cluster.url).
+	advertiseOnce sync.Once
 	// stopping is set when Shutdown begins (before its delay); stopped is
 	// closed when it has finished.
 	stopping atomic.Bool
@@ -138,6 +141,9 @@ func (n *Node) start(undo *unwind) error {
 		return err
 	}
 	undo.add(n.core.Stop)
+	if n.cfg.Cluster.URL != "" {
+		n.core.Advertise(strings.TrimSuffix(n.cfg.Cluster.URL, "/"))
+	}
 	if n.engine, err = websocket.NewEngine(websocket.Config{MaxMessageSize: n.cfg.Limits.MaxMessageSize,
 		MaxQueueBytes: n.cfg.Limits.MaxQueueBytes, PingInterval: n.cfg.Heartbeat.Interval,
 		PongTimeout: n.cfg.Heartbeat.Timeout, Backlog: cc.Backlog}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ func (n *Node) Serve(ln net.Listener, h http.Handler) error {
 		h = n.Handler()
 	}
 	n.warnIfTooFewFiles()
+	n.advertise(ln.Addr())
 	srv := n.httpServer(n.limitBody(h))
 	l := &onceCloseListener{Listener: ln}
 	if !n.servers.add(srv, l) {
@@ -44,6 +46,28 @@ func (n *Node) Serve(ln net.Listener, h http.Handler) error {
 		return http.ErrServerClosed
 	}
 	return err
+}
+
+// advertise tells the other nodes of a cluster where to reach this one,
+// when cluster.url does not say: at the first address it serves on.
+func (n *Node) advertise(addr net.Addr) {
+	if n.cfg.Cluster.URL != "" || !n.core.Clustered() {
+		return
+	}
+	n.advertiseOnce.Do(func() { n.core.Advertise(listenURL(addr)) })
+}
+
+// listenURL is an http:// URL for a listening address, with the host
+// name in place of an unspecified IP (0.0.0.0, ::).
+func listenURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host, _ = os.Hostname()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // fileMargin is the open files a node needs besides its connections:

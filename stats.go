@@ -67,9 +67,11 @@ func (n *Node) serveStats(w http.ResponseWriter, _ *http.Request) {
 // holds it: its figures are those it last announced (every third of
 // cluster.node_ttl), this node's are current.
 type ClusterNode struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name,omitempty"`
-	Version     string    `json:"version,omitempty"`
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+	// URL is where the other nodes reach this node (cluster.url).
+	URL         string    `json:"url,omitempty"`
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`
 	Connections int64     `json:"connections"`

@@ -37,12 +37,18 @@ func start(p sioboot.Params) (sioboot.Host, any, error) {
 // with the node's origin policy and admission.
 func (s *Server) transportConfig() engineio.Config {
 	c := s.cfg
-	return engineio.Config{
+	ec := engineio.Config{
 		PingInterval: c.PingInterval, PingTimeout: c.PingTimeout, MaxPayload: c.MaxPayload,
 		UpgradeTimeout: c.UpgradeTimeout, AllowCredentials: c.CORSCredentials,
 		MaxBufferedBytes: s.queueBytes(), CheckOrigin: s.core.OriginAllowed, Admit: s.admit,
 		Backlog: s.core.BacklogMeter(),
 	}
+	if s.core.Clustered() {
+		// Any node can tell a session's node by its id, and forwards it
+		// there (forward.go).
+		ec.SIDPrefix, ec.Elsewhere = s.core.ID(), s.fwd.elsewhere
+	}
+	return ec
 }
 
 // queueBytes is the node's bound on a connection's unsent bytes, which the

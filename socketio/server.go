@@ -33,6 +33,8 @@ type Server struct {
 
 	// recovery keeps sockets whose transport dropped, by private id.
 	recovery recoveryStore
+	// fwd forwards requests for sessions other nodes hold.
+	fwd *forwarder
 	// sessions are the sockets saved in data_dir across a restart.
 	sessions sessionStore
 	// offsets numbers events for recovery (see number).
@@ -63,6 +65,7 @@ func newServer(c *core.Core, cfg Config, ws *websocket.Engine, dataDir string) (
 		s.dynamic = re
 	}
 	s.recovery.init()
+	s.fwd = newForwarder(c)
 	if err := s.loadSessions(dataDir); err != nil {
 		return nil, fmt.Errorf("socket.io: sockets saved in data_dir: %w", err)
 	}
@@ -89,6 +92,7 @@ func (s *Server) shutdown(ctx context.Context) {
 	s.stopOnce.Do(func() {
 		s.closing.Store(true)
 		s.eio.CloseAll("server shutting down")
+		s.fwd.close()
 		s.eio.Stop()
 		s.waitClosed(ctx)
 		for _, so := range s.recovery.all() {

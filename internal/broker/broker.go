@@ -135,9 +135,11 @@ type Registry interface {
 
 // NodeInfo is one node as the registry shows it.
 type NodeInfo struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name,omitempty"`
-	Version     string    `json:"version,omitempty"`
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+	// URL is where the other nodes reach this node's HTTP server.
+	URL         string    `json:"url,omitempty"`
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`
 	Connections int64     `json:"connections"`

@@ -111,6 +111,9 @@ cluster:
   presence_ttl: 30s
   # How long a node that stopped announcing stays listed (nodes announce every third of it).
   node_ttl: 15s
+  # Where the other nodes reach this one, scheme://host:port; Socket.IO polling requests for a
+  # session held here are forwarded to it (default: http:// and the listen address).
+  url: ""
   # How long a question to every node waits; a node that did not answer is left out, and named.
   ask_timeout: 3s
 

@@ -106,6 +106,7 @@ type Core struct {
 	presence broker.PresenceManager
 	registry broker.Registry
 	cluster  *cluster
+	addrs    addresses
 	routes   routes
 	// sharedBroker says publications reach the node through a broker's
 	// own connection (Redis, NATS), out of step with history reads.
@@ -147,6 +148,7 @@ func New(cfg Config, opts Options) (*Core, error) {
 		hooks: opts.Hooks, metrics: opts.Metrics, opts: opts, started: time.Now(), stop: make(chan struct{})}
 	c.hub = hub.New()
 	c.cluster = newCluster(c)
+	c.addrs.kick = make(chan struct{}, 1)
 	c.routes.seed = maphash.MakeSeed()
 	b := opts.Backend
 	c.sharedBroker = b.Broker != nil
@@ -166,6 +168,9 @@ func New(cfg Config, opts Options) (*Core, error) {
 	}
 	return c, nil
 }
+
+// Clustered says the node shares its broker with other nodes.
+func (c *Core) Clustered() bool { return c.sharedBroker }
 
 // ID is the node's id; connection ids start with it.
 func (c *Core) ID() string { return c.id }

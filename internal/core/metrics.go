@@ -27,6 +27,7 @@ type Metrics struct {
 	BrokerErrors        *prometheus.CounterVec
 	PartialAnswers      prometheus.Counter
 	ClusterNodes        prometheus.Gauge
+	Forwarded           *prometheus.CounterVec
 }
 
 // NewMetrics makes the counters, unregistered.
@@ -54,6 +55,8 @@ func NewMetrics() *Metrics {
 			"Questions to every node that some node did not answer within cluster.ask_timeout."),
 		ClusterNodes: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "herald", Name: "cluster_nodes",
 			Help: "Live nodes in the registry, this one included, as of the last announcement."}),
+		Forwarded: counterVec("forwarded_requests_total",
+			"Socket.IO polling requests and upgrades forwarded to the node holding their session, by result: ok, or unreachable (answered 502).", "result"),
 	}
 }
 
@@ -105,7 +108,7 @@ func (m *Metrics) SocketIODisconnected(reason string) {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.ConnectionsAccepted, m.ConnectionsRejected, m.Disconnects, m.Commands,
 		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects, m.Overloaded,
-		m.Resumes, m.Replayed, m.BrokerErrors, m.PartialAnswers, m.ClusterNodes}
+		m.Resumes, m.Replayed, m.BrokerErrors, m.PartialAnswers, m.ClusterNodes, m.Forwarded}
 }
 
 func counter(name, help string) prometheus.Counter {

@@ -11,7 +11,7 @@ import (
 func (c *Core) info() broker.NodeInfo {
 	st := c.Stats()
 	return broker.NodeInfo{ID: c.id, Name: c.opts.Name, Version: c.opts.Version, Started: c.started,
-		Updated: time.Now(), Connections: st.Connections, Users: st.Users, Channels: st.Channels,
+		URL: c.ownURL(), Updated: time.Now(), Connections: st.Connections, Users: st.Users, Channels: st.Channels,
 		Published: st.Published, Delivered: st.Delivered}
 }
 
@@ -30,12 +30,14 @@ func (c *Core) announceLoop() {
 			c.log.Warn("announcing the node", "err", err)
 		} else if nodes, err := c.registry.Nodes(ctx); err == nil {
 			c.metrics.ClusterNodes.Set(float64(len(nodes)))
+			c.learnURLs(nodes)
 		}
 		cancel()
 		select {
 		case <-c.stop:
 			return
 		case <-t.C:
+		case <-c.addrs.kick:
 		}
 	}
 }

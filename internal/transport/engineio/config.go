@@ -44,6 +44,14 @@ type Config struct {
 	// {"code":4,"message":msg} ("Forbidden" when msg is empty), the way the
 	// reference answers an allowRequest refusal.
 	Admit func(r *http.Request) (status int, msg string)
+	// SIDPrefix starts every session id this server makes: in a cluster,
+	// the node's id, so that any node can tell which one holds a session.
+	SIDPrefix string
+	// Elsewhere, when set, is asked about a request naming a session this
+	// server does not hold: a non-nil handler serves it (forwarding it to
+	// the node that holds it); nil answers "Session ID unknown". It is
+	// asked before CORS is applied, so the handler answers in full.
+	Elsewhere func(r *http.Request, sid string) http.Handler
 	// Backlog, when set, counts the bytes polling sessions hold for their
 	// clients' next GET: part of the node's fan-out backlog. (WebSocket
 	// sessions are counted by their websocket engine's Backlog.)

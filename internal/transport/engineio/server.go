@@ -105,6 +105,11 @@ func (srv *Server) now() int64 { return int64(time.Since(srv.epoch)) }
 // POSTs, WebSocket handshakes and upgrades. Refusals follow the reference
 // (engine.io lib/server.ts verify and handshake) check by check.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if h := srv.elsewhere(r, q.Get("sid")); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
 	upgrade := isUpgrade(r)
 	if !upgrade {
 		// The reference applies CORS as a middleware, before verify, so
@@ -115,7 +120,6 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	q := r.URL.Query()
 	transport := q.Get("transport")
 	if len(q["transport"]) != 1 || !(transport == "polling" || transport == "websocket" && srv.ws != nil) {
 		srv.refuse(w, upgrade, eio.ErrorUnknownTransport, 0, "")
@@ -157,6 +161,15 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	srv.handshakePolling(w, r)
 }
 
+// elsewhere is the handler for a request naming a session another node
+// holds, or nil.
+func (srv *Server) elsewhere(r *http.Request, sid string) http.Handler {
+	if sid == "" || srv.cfg.Elsewhere == nil || srv.sessions.get(sid) != nil {
+		return nil
+	}
+	return srv.cfg.Elsewhere(r, sid)
+}
+
 // serveSession routes a request for an existing session.
 func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, transport string, upgrade bool) {
 	s := srv.sessions.get(sid)
@@ -192,7 +205,7 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, tra
 
 // newSession builds a session for the handshake request r.
 func (srv *Server) newSession(r *http.Request) *Session {
-	s := &Session{srv: srv, id: newSID(), req: newRequest(r)}
+	s := &Session{srv: srv, id: newSID(srv.cfg.SIDPrefix), req: newRequest(r)}
 	s.nextPing.Store(srv.now() + int64(srv.cfg.PingInterval))
 	return s
 }

@@ -11,9 +11,9 @@ import (
 // reference's base64id.
 const sidBytes = 15
 
-// newSID returns a random URL-safe session id.
-func newSID() string {
+// newSID returns a random URL-safe session id after prefix.
+func newSID(prefix string) string {
 	var b [sidBytes]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it panics instead)
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
