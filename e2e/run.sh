@@ -5,6 +5,7 @@
 #   1. makes sure chromium is installed (apt-get, when running as root);
 #   2. installs the pinned node packages (npm ci);
 #   2b. builds bin/sioserver and bin/socketio-chat for the Socket.IO suites;
+#   2c. starts Redis and NATS if they do not answer (the cluster suite);
 #   3. starts one herald in dev mode on a free port for the suites to
 #      share (E2E_HERALD_URL); suites may start more of their own;
 #   4. runs `node --test` over every *.test.mjs here;
@@ -49,6 +50,22 @@ npm ci --no-audit --no-fund --loglevel=error
 (cd "$E2E_DIR/.." && export PATH="$PATH:/usr/local/go/bin" &&
 	go build -o bin/sioserver ./e2e/sioserver && go build -o bin/socketio-chat ./examples/socketio-chat)
 export E2E_SIOSERVER_BIN="$E2E_DIR/../bin/sioserver" E2E_SIOCHAT_BIN="$E2E_DIR/../bin/socketio-chat"
+
+# 2c. Redis and NATS, for the cluster suite: started the way the machine
+# starts them when they do not answer.
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! answers 6379; then
+	echo "e2e: Redis does not answer on 127.0.0.1:6379; starting it" >&2
+	mkdir -p /var/lib/redis /var/log/redis
+	redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+		--dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+if ! answers 4222; then
+	echo "e2e: NATS does not answer on 127.0.0.1:4222; starting it" >&2
+	start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+		-a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+fi
+for _ in $(seq 50); do answers 6379 && answers 4222 && break; sleep 0.1; done
 
 # 3. A shared herald, in dev mode (no config, no secrets) on a free port.
 pids=()
