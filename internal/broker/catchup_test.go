@@ -57,11 +57,7 @@ func TestRedisCatchesUpAfterACut(t *testing.T) {
 }
 
 func TestNATSCatchesUpAfterACut(t *testing.T) {
-	url := testservices.NATS(t)
-	proxy := newCutProxy(t, testservices.NATSAddr)
-	prefix := natsPrefix(t, url)
-	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
-	b, got := natsNode(t, broker.NATSOptions{URL: "nats://" + proxy.addr(), Prefix: prefix, ReconnectWait: 50 * time.Millisecond})
+	a, b, got, proxy := natsNodesOneCut(t)
 	catchesUpAfterACut(t, a, b, proxy, got.publications)
 }
 

@@ -31,15 +31,22 @@ func publishWhenBack(t *testing.T, n broker.Backend) {
 	}
 }
 
+// natsNodesOneCut runs two nodes on the shared NATS, the second, b,
+// through a proxy that can cut it off.
+func natsNodesOneCut(t *testing.T) (a, b broker.Backend, evB *events, proxy *cutProxy) {
+	url := testservices.NATS(t)
+	proxy = newCutProxy(t, testservices.NATSAddr)
+	prefix := natsPrefix(t, url)
+	a, _ = natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
+	b, evB = natsNode(t, broker.NATSOptions{URL: "nats://" + proxy.addr(), Prefix: prefix, ReconnectWait: 50 * time.Millisecond})
+	return a, b, evB, proxy
+}
+
 // A node cut off from NATS fails its publishes at once, and once back
 // it receives what it missed meanwhile, in order: the next publication
 // shows the gap and the node fills it from the stream.
 func TestNATSCutNodeRefillsWhatItMissed(t *testing.T) {
-	url := testservices.NATS(t)
-	proxy := newCutProxy(t, testservices.NATSAddr)
-	prefix := natsPrefix(t, url)
-	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
-	b, evB := natsNode(t, broker.NATSOptions{URL: "nats://" + proxy.addr(), Prefix: prefix, ReconnectWait: 50 * time.Millisecond})
+	a, b, evB, proxy := natsNodesOneCut(t)
 	ctx := testCtx(t)
 	ch := "gap-" + uniqueName()
 	if err := b.Broker.Subscribe(ctx, ch); err != nil {
