@@ -23,6 +23,10 @@ type cluster struct {
 	procs []*process
 }
 
+// clusterTTL is the cluster tests' cluster.node_ttl and
+// cluster.presence_ttl: short, so a dead node's traces go within seconds.
+const clusterTTL = 3 * time.Second
+
 // startCluster runs n herald processes on broker, sharing a cluster
 // prefix no other test uses, and waits until each lists all n nodes.
 func startCluster(t *testing.T, n int, broker, extra string) *cluster {
@@ -33,7 +37,7 @@ func startCluster(t *testing.T, n int, broker, extra string) *cluster {
 	c := &cluster{}
 	for i := 0; i < n; i++ {
 		addr := freeAddr(t)
-		file := serveConfig(t, addr, fmt.Sprintf("broker: %q\ncluster:\n  prefix: %s\n  node_name: node%d\n  node_ttl: 3s\n%s", broker, prefix, i, extra))
+		file := serveConfig(t, addr, fmt.Sprintf("broker: %q\ncluster:\n  prefix: %s\n  node_name: node%d\n  node_ttl: %s\n  presence_ttl: %s\n%s", broker, prefix, i, clusterTTL, clusterTTL, extra))
 		p := startHerald(t, nil, "serve", "--config", file)
 		c.addrs, c.procs = append(c.addrs, addr), append(c.procs, p)
 	}
@@ -82,16 +86,21 @@ func apiGet(t *testing.T, addr, path string, v any) int {
 }
 
 func apiPost(addr, path, body string) (int, []byte, error) {
+	return apiPostWith(http.DefaultClient, addr, path, body)
+}
+
+// apiPostWith posts body to the API with hc and returns the answer.
+func apiPostWith(hc *http.Client, addr, path, body string) (int, []byte, error) {
 	req, _ := http.NewRequest("POST", "http://"+addr+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "apikey k")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return resp.StatusCode, buf.Bytes(), nil
+	_, err = buf.ReadFrom(resp.Body)
+	return resp.StatusCode, buf.Bytes(), err
 }
 
 func randomIndex(n int) int {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 // TestMain lets the test binary stand in for the herald binary: run with
@@ -42,15 +42,7 @@ type process struct {
 	stderr *syncBuffer
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return testservices.FreeAddr(t) }
 
 // startHerald runs `herald args...` with env added to a clean environment.
 func startHerald(t *testing.T, env []string, args ...string) *process {

@@ -198,6 +198,9 @@ func newNATSBroker(nc *nats.Conn, link *natsLink, opts NATSOptions) (*NATSBroker
 func (b *NATSBroker) Run(node string, h EventHandler) error {
 	b.node, b.handler = node, h
 	b.dispatch = newNATSDispatcher(b)
+	// Back from an outage, the dispatchers also look for what was
+	// published meanwhile.
+	b.nc.SetReconnectHandler(func(*nats.Conn) { b.link.up(); b.dispatch.catchUp() })
 	for _, s := range []string{b.subj.node(node), b.subj.all()} {
 		if _, err := b.nc.ChanSubscribe(s, b.dispatch.queueFor(s)); err != nil {
 			return fmt.Errorf("broker: NATS subscribe %s: %w", s, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/protocol/record"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 // BenchmarkNATSPublish publishes from many goroutines of one node, each
@@ -16,7 +17,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkNATSPublish ./internal/broker/
 func BenchmarkNATSPublish(b *testing.B) {
-	url := natsURL(b)
+	url := testservices.NATS(b)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(b, url)}
 	be := newNATSBackend(b, opts)
 	if err := be.Broker.Run("bench", &events{}); err != nil {

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"hash/maphash"
 	"runtime"
 
@@ -19,6 +18,10 @@ const natsQueueLen = 1 << 14
 // a channel's last ones, when it unsubscribes: no server subject has a
 // NUL in it.
 const natsForgetSubject = "\x00forget"
+
+// natsCatchUpSubject marks the message that asks a queue to catch up
+// after a reconnection.
+const natsCatchUpSubject = "\x00catch-up"
 
 // natsDispatcher hands what the subscriptions receive to the handler.
 // Every subscription feeds one of a few queues, chosen by its subject,
@@ -48,20 +51,35 @@ func (d *natsDispatcher) queueFor(subject string) chan *nats.Msg {
 	return d.queues[maphash.String(d.seed, subject)%uint64(len(d.queues))]
 }
 
-// natsSeen is the newest publication of a channel delivered.
-type natsSeen struct {
-	epoch  string
-	offset uint64
-}
-
 func (d *natsDispatcher) run(q chan *nats.Msg) {
-	seen := map[string]natsSeen{} // this queue's channels
+	// this queue's channels, delivered in order
+	o := newInOrder(d.b.History, func(p *record.Publication) { d.b.handler.HandlePublication(p) })
 	for {
 		select {
 		case <-d.b.done:
 			return
 		case m := <-q:
-			d.handle(m, seen)
+			d.handle(m, o)
+		}
+	}
+}
+
+// catchUp queues, behind what each queue holds, a look at its channels'
+// streams for what was published while NATS was away: nats.go sent the
+// subscriptions again before it reports the reconnection. A full queue
+// gets it from a goroutine of its own.
+func (d *natsDispatcher) catchUp() {
+	for _, q := range d.queues {
+		m := &nats.Msg{Subject: natsCatchUpSubject}
+		select {
+		case q <- m:
+		default:
+			go func() {
+				select {
+				case q <- m:
+				case <-d.b.done:
+				}
+			}()
 		}
 	}
 }
@@ -87,16 +105,20 @@ func (d *natsDispatcher) forget(subject, ch string) {
 	}()
 }
 
-func (d *natsDispatcher) handle(m *nats.Msg, seen map[string]natsSeen) {
-	if m.Subject == natsForgetSubject {
-		delete(seen, string(m.Data))
+func (d *natsDispatcher) handle(m *nats.Msg, o *inOrder) {
+	switch m.Subject {
+	case natsForgetSubject:
+		o.forget(string(m.Data))
+		return
+	case natsCatchUpSubject:
+		_ = o.catchUpAll(unguarded{}) // what it could not read, the next publication will show
 		return
 	}
 	h := d.b.handler
 	kind, token := d.b.subj.kind(m.Subject)
 	switch kind {
 	case 'c':
-		d.channelMessage(m, token, seen)
+		d.channelMessage(m, token, o)
 	case 'u':
 		if p, err := decodeNATSPush(m.Data); err == nil {
 			h.HandlePush(p)
@@ -106,7 +128,7 @@ func (d *natsDispatcher) handle(m *nats.Msg, seen map[string]natsSeen) {
 	}
 }
 
-func (d *natsDispatcher) channelMessage(m *nats.Msg, token string, seen map[string]natsSeen) {
+func (d *natsDispatcher) channelMessage(m *nats.Msg, token string, o *inOrder) {
 	switch m.Header.Get(natsHeaderKind) {
 	case "join", "leave":
 		ch, err := natsName(token)
@@ -128,40 +150,5 @@ func (d *natsDispatcher) channelMessage(m *nats.Msg, token string, seen map[stri
 	if err != nil {
 		return
 	}
-	d.deliver(pub, seen)
-}
-
-// natsMaxRefill bounds how many missed publications one gap brings back.
-const natsMaxRefill = 10000
-
-// deliver hands pub on in offset order: one already delivered is
-// dropped, and a gap before it (messages lost while NATS was away, or
-// dropped by a full queue) is filled from the stream first, as far as
-// it keeps them.
-func (d *natsDispatcher) deliver(pub *record.Publication, seen map[string]natsSeen) {
-	last, ok := seen[pub.Channel]
-	if ok && last.epoch == pub.Epoch {
-		if pub.Offset <= last.offset {
-			return
-		}
-		if gap := pub.Offset - last.offset - 1; gap > 0 {
-			d.refill(pub.Channel, pub.Epoch, last.offset, min(gap, natsMaxRefill))
-		}
-	}
-	seen[pub.Channel] = natsSeen{epoch: pub.Epoch, offset: pub.Offset}
-	d.b.handler.HandlePublication(pub)
-}
-
-func (d *natsDispatcher) refill(ch, epoch string, since, n uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), natsRequestTimeout)
-	defer cancel()
-	missed, _, err := d.b.History(ctx, ch, HistoryOptions{Since: since, Limit: int(n)})
-	if err != nil {
-		return
-	}
-	for _, p := range missed {
-		if p.Epoch == epoch && p.Offset > since && p.Offset <= since+n {
-			d.b.handler.HandlePublication(p)
-		}
-	}
+	o.deliver(pub)
 }

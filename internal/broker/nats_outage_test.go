@@ -2,77 +2,13 @@ package broker_test
 
 import (
 	"context"
-	"io"
-	"net"
-	"os/exec"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/protocol/record"
+	"github.com/heraldhq/herald/internal/testservices"
 )
-
-// cutProxy forwards TCP connections to a server until cut: then it drops
-// every connection and refuses new ones until restored.
-type cutProxy struct {
-	ln       net.Listener
-	upstream string
-	mu       sync.Mutex
-	cut      bool
-	conns    []net.Conn
-}
-
-func newCutProxy(t *testing.T, upstream string) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, upstream: upstream}
-	t.Cleanup(func() { _ = ln.Close(); p.setCut(true) })
-	go p.accept()
-	return p
-}
-
-func (p *cutProxy) url() string { return "nats://" + p.ln.Addr().String() }
-
-func (p *cutProxy) accept() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.cut {
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.upstream)
-		if err != nil {
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-		go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
-	}
-}
-
-func (p *cutProxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.conns = nil
-	}
-}
 
 // publishWhenBack publishes on a channel of its own until n is connected
 // again, which also means its subscriptions were sent again: nats.go
@@ -95,15 +31,22 @@ func publishWhenBack(t *testing.T, n broker.Backend) {
 	}
 }
 
+// natsNodesOneCut runs two nodes on the shared NATS, the second, b,
+// through a proxy that can cut it off.
+func natsNodesOneCut(t *testing.T) (a, b broker.Backend, evB *events, proxy *cutProxy) {
+	url := testservices.NATS(t)
+	proxy = newCutProxy(t, testservices.NATSAddr)
+	prefix := natsPrefix(t, url)
+	a, _ = natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
+	b, evB = natsNode(t, broker.NATSOptions{URL: "nats://" + proxy.addr(), Prefix: prefix, ReconnectWait: 50 * time.Millisecond})
+	return a, b, evB, proxy
+}
+
 // A node cut off from NATS fails its publishes at once, and once back
 // it receives what it missed meanwhile, in order: the next publication
 // shows the gap and the node fills it from the stream.
 func TestNATSCutNodeRefillsWhatItMissed(t *testing.T) {
-	url := natsURL(t)
-	proxy := newCutProxy(t, natsLocalAddr)
-	prefix := natsPrefix(t, url)
-	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
-	b, evB := natsNode(t, broker.NATSOptions{URL: proxy.url(), Prefix: prefix, ReconnectWait: 50 * time.Millisecond})
+	a, b, evB, proxy := natsNodesOneCut(t)
 	ctx := testCtx(t)
 	ch := "gap-" + uniqueName()
 	if err := b.Broker.Subscribe(ctx, ch); err != nil {
@@ -159,59 +102,13 @@ func TestNATSCutNodeRefillsWhatItMissed(t *testing.T) {
 	}
 }
 
-// freePort is a TCP port nothing listens on right now.
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// ownNATS is a nats-server of the test's own, started and killed by PID.
-type ownNATS struct {
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startOwnNATS(t *testing.T, s *ownNATS) {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		bin = "/usr/sbin/nats-server"
-	}
-	s.cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "-js", "-sd", s.dir)
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting nats-server: %v", err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(s.port)
-	for deadline := time.Now().Add(10 * time.Second); !answers(addr); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("our nats-server does not answer")
-		}
-	}
-}
-
-func (s *ownNATS) kill() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
-		s.cmd = nil
-	}
-}
-
 // A server that dies and comes back: publishes fail while it is away,
 // then the node's subscriptions work again, the channel's offsets go on
 // in the same epoch (the stream is on disk), and presence and the
 // registry take entries again.
 func TestNATSServerRestart(t *testing.T) {
-	srv := &ownNATS{port: freePort(t), dir: t.TempDir()}
-	startOwnNATS(t, srv)
-	t.Cleanup(srv.kill)
-	url := "nats://127.0.0.1:" + strconv.Itoa(srv.port)
-	opts := broker.NATSOptions{URL: url, Prefix: "restart", ReconnectWait: 50 * time.Millisecond}
+	srv := testservices.OwnNATS(t)
+	opts := broker.NATSOptions{URL: srv.URL(), Prefix: "restart", ReconnectWait: 50 * time.Millisecond}
 	a, evA := natsNode(t, opts)
 	ctx := testCtx(t)
 	ch, user := "restart-"+uniqueName(), "user-"+uniqueName()
@@ -227,13 +124,13 @@ func TestNATSServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.kill()
+	srv.Stop()
 	start := time.Now()
 	_, err = a.Broker.Publish(ctx, &record.Publication{Channel: ch, Data: []byte(`2`)}, keep)
 	if err == nil || time.Since(start) > 6*time.Second {
 		t.Fatalf("a publish to a dead server returned %v after %v", err, time.Since(start))
 	}
-	startOwnNATS(t, srv)
+	srv.Start()
 	publishWhenBack(t, a)
 
 	pos, err := a.Broker.Publish(ctx, &record.Publication{Channel: ch, Data: []byte(`3`)}, keep)
@@ -263,7 +160,7 @@ func TestNATSServerRestart(t *testing.T) {
 // the next call: the channel starts a new epoch, presence and the
 // registry take entries.
 func TestNATSLostStreamIsMadeAgain(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	prefix := natsPrefix(t, url)
 	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
 	ctx := testCtx(t)

@@ -2,12 +2,6 @@ package broker_test
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,61 +9,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// The NATS tests run against the local server, with JetStream, at
-// HERALD_NATS_URL (default nats://127.0.0.1:4222). One that does not
-// answer is started the way the machine's service is; one that still
-// does not answer fails the tests: CI runs them.
-const natsLocalAddr = "127.0.0.1:4222"
-
-var natsServerOnce struct {
-	sync.Once
-	err error
-}
-
-func natsURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("HERALD_NATS_URL")
-	if url == "" {
-		url = "nats://" + natsLocalAddr
-	}
-	natsServerOnce.Do(func() { natsServerOnce.err = ensureNATS(url) })
-	if natsServerOnce.err != nil {
-		t.Fatalf("NATS at %s: %v", url, natsServerOnce.err)
-	}
-	return url
-}
-
-func ensureNATS(url string) error {
-	addr := strings.TrimPrefix(strings.Split(url, ",")[0], "nats://")
-	if answers(addr) {
-		return nil
-	}
-	if addr == natsLocalAddr {
-		cmd := exec.Command("start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/nats-server",
-			"--", "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server", "-l", "/var/log/nats-server.log")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("starting nats-server: %v: %s", err, out)
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if answers(addr) {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("no server answers at %s", addr)
-}
-
-func answers(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	_ = c.Close()
-	return true
-}
 
 // natsPrefix is a prefix of the test's own, whose stream and buckets are
 // deleted when the test ends.

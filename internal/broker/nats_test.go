@@ -12,12 +12,13 @@ import (
 	"github.com/heraldhq/herald/internal/broker/brokertest"
 	"github.com/heraldhq/herald/internal/protocol/pbwire"
 	"github.com/heraldhq/herald/internal/protocol/record"
+	"github.com/heraldhq/herald/internal/testservices"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestNATSBackend(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(t, url), PresenceTTL: time.Second, RegistryTTL: time.Second}
 	brokertest.Run(t, brokertest.Setup{
 		NewNode:     func(t *testing.T) broker.Backend { return newNATSBackend(t, opts) },
@@ -100,7 +101,7 @@ var oddNames = []string{
 }
 
 func TestNATSOddChannelNames(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(t, url)}
 	a, _ := natsNode(t, opts)
 	b, evB := natsNode(t, opts)
@@ -142,7 +143,7 @@ func TestNATSOddChannelNames(t *testing.T) {
 }
 
 func TestNATSOddUserAndNodeNames(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(t, url)}
 	a, _ := natsNode(t, opts)
 	b := newNATSBackend(t, opts)
@@ -211,7 +212,7 @@ func socketIORouting() []byte {
 }
 
 func TestNATSSocketIOExtensionRoundTrip(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(t, url)}
 	a, _ := natsNode(t, opts)
 	b, evB := natsNode(t, opts)
@@ -254,7 +255,7 @@ func TestNATSSocketIOExtensionRoundTrip(t *testing.T) {
 // by the first: the first node's cached position is stale, and its next
 // publish must still land at the next offset.
 func TestNATSStaleCachedPosition(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(t, url)}
 	a, _ := natsNode(t, opts)
 	b, _ := natsNode(t, opts)
@@ -283,7 +284,7 @@ func TestNATSStaleCachedPosition(t *testing.T) {
 // following each message's predecessor; both give the same run, trimmed
 // to the channel's size.
 func TestNATSHistoryLongAndShort(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	opts := broker.NATSOptions{URL: url, Prefix: natsPrefix(t, url)}
 	a, _ := natsNode(t, opts)
 	ctx := testCtx(t)
@@ -346,7 +347,7 @@ func storedOnSubject(t *testing.T, url, prefix, ch string) uint64 {
 // The stream holds a channel's history, at most twice its size, and
 // only the position of a channel without history.
 func TestNATSStorageStaysBounded(t *testing.T) {
-	url := natsURL(t)
+	url := testservices.NATS(t)
 	prefix := natsPrefix(t, url)
 	a, _ := natsNode(t, broker.NATSOptions{URL: url, Prefix: prefix})
 	ctx := testCtx(t)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -135,13 +136,20 @@ type RedisBroker struct {
 	handler   EventHandler
 	subs      *redisSubscriber
 	closed    atomic.Bool
+
+	// order delivers each channel's publications in offset order, filling
+	// what the pub/sub connection missed from the streams; orderMu guards
+	// it: the pub/sub reader and a catch-up after a reconnection share it.
+	orderMu sync.Mutex
+	order   *inOrder
 }
 
 // Run implements Broker: it opens the pub/sub connection and listens on
 // the node's own channel and the cluster's.
 func (b *RedisBroker) Run(node string, h EventHandler) error {
 	b.node, b.handler = node, h
-	b.subs = newRedisSubscriber(b.client, b.opts, b.dispatch)
+	b.order = newInOrder(b.History, h.HandlePublication)
+	b.subs = newRedisSubscriber(b.client, b.opts, b.dispatch, func() { go b.catchUp() })
 	ctx, cancel := context.WithTimeout(context.Background(), b.opts.Wait)
 	defer cancel()
 	for _, topic := range []string{b.keys.nodeTopic(node), b.keys.allTopic()} {
@@ -166,7 +174,28 @@ func (b *RedisBroker) Unsubscribe(ctx context.Context, ch string) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	return b.subs.unsubscribe(ctx, b.keys.channelTopic(ch))
+	// Once Redis confirmed, nothing more of ch comes on this connection.
+	err := b.subs.unsubscribe(ctx, b.keys.channelTopic(ch))
+	b.orderMu.Lock()
+	b.order.forget(ch)
+	b.orderMu.Unlock()
+	return err
+}
+
+// deliverInOrder hands pub to the handler after what the node missed
+// before it.
+func (b *RedisBroker) deliverInOrder(pub *record.Publication) {
+	b.orderMu.Lock()
+	defer b.orderMu.Unlock()
+	b.order.deliver(pub)
+}
+
+// catchUp delivers, after a reconnection, what was published while
+// the pub/sub connection was away (see inOrder.catchUpAll).
+func (b *RedisBroker) catchUp() {
+	if err := b.order.catchUpAll(&b.orderMu); err != nil && !b.closed.Load() {
+		b.opts.Log.Warn("after reconnecting to Redis", "err", err)
+	}
 }
 
 // SubscribeUser implements Broker; it returns once Redis has confirmed.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/broker/brokertest"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 // TestRedisClusterBackend runs the suite on a three-master Redis Cluster
@@ -38,7 +39,7 @@ func startCluster(t *testing.T, n int) string {
 	t.Helper()
 	addrs := make([]string, n)
 	for i := range addrs {
-		addrs[i] = startOwnRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf").addr
+		addrs[i] = testservices.OwnRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf").Addr
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")

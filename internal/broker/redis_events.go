@@ -55,7 +55,7 @@ func (b *RedisBroker) dispatchChannel(msg string) error {
 		if err != nil {
 			return err
 		}
-		b.handler.HandlePublication(pub)
+		b.deliverInOrder(pub)
 	case kindJoin, kindLeave:
 		ch, info, err := decodeClient(msg[1:])
 		if err != nil {

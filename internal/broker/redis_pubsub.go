@@ -19,6 +19,9 @@ type redisSubscriber struct {
 	wait    time.Duration
 	log     logger
 	deliver func(topic, msg string)
+	// reconnected, if not nil, is called once a connection that replaced a
+	// lost one has subscribed again to every topic wanted.
+	reconnected func()
 
 	// mu guards wanted and conn. A reconnection holds it while it
 	// subscribes again, so no topic is added or dropped half-way.
@@ -48,8 +51,8 @@ type redisPubSubConn struct {
 // connection subscribes again.
 const resubscribeBatch = 500
 
-func newRedisSubscriber(client rueidis.Client, opts RedisOptions, deliver func(topic, msg string)) *redisSubscriber {
-	s := &redisSubscriber{client: client, wait: opts.Wait, log: opts.Log, deliver: deliver,
+func newRedisSubscriber(client rueidis.Client, opts RedisOptions, deliver func(topic, msg string), reconnected func()) *redisSubscriber {
+	s := &redisSubscriber{client: client, wait: opts.Wait, log: opts.Log, deliver: deliver, reconnected: reconnected,
 		wanted: map[string]struct{}{}, up: make(chan struct{}), done: make(chan struct{}), exited: make(chan struct{})}
 	go s.run()
 	return s
@@ -61,6 +64,7 @@ func (s *redisSubscriber) run() {
 	defer close(s.exited)
 	backoff := newBackoff()
 	failed := 0
+	upBefore := false // whether a connection was up before this one
 	for {
 		conn, err := s.connect()
 		if err != nil {
@@ -77,6 +81,10 @@ func (s *redisSubscriber) run() {
 		}
 		failed = 0
 		backoff.reset()
+		if upBefore && s.reconnected != nil {
+			s.reconnected()
+		}
+		upBefore = true
 		select {
 		case err := <-conn.lost:
 			s.log.Warn("lost the Redis pub/sub connection; connecting again", "err", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/protocol/record"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 // TestRedisRestart stops the test's own Redis under two nodes: calls
@@ -14,8 +15,8 @@ import (
 // their subscriptions again without being told.
 func TestRedisRestart(t *testing.T) {
 	t.Parallel()
-	srv := startOwnRedis(t)
-	opts := broker.RedisOptions{URL: srv.url(), Prefix: "restart", Wait: 500 * time.Millisecond}
+	srv := testservices.OwnRedis(t)
+	opts := broker.RedisOptions{URL: srv.URL(), Prefix: "restart", Wait: 500 * time.Millisecond}
 	a, _ := runNode(t, opts)
 	b, got := runNode(t, opts)
 	ch, user := "before the restart", "someone"
@@ -26,7 +27,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.stop()
+	srv.Stop()
 	start := time.Now()
 	_, err := a.Broker.Publish(testCtx(t), &record.Publication{Channel: ch}, broker.PublishOptions{HistorySize: 10})
 	if err == nil || time.Since(start) > 3*time.Second {
@@ -37,7 +38,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatalf("subscribe with Redis down: %v after %v, want an error within Wait", err, time.Since(start))
 	}
 
-	srv.start()
+	srv.Start()
 	publishUntilDelivered(t, a, got, ch)
 	deadline := time.Now().Add(10 * time.Second)
 	for n := 0; n == 0; {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/broker/brokertest"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 // TestRedisSentinelBackend runs the suite through a Sentinel the test
@@ -16,14 +17,14 @@ import (
 // master set, and the client asks the sentinel where the master is.
 func TestRedisSentinelBackend(t *testing.T) {
 	t.Parallel()
-	master := startOwnRedis(t)
-	host, port, _ := strings.Cut(master.addr, ":")
+	master := testservices.OwnRedis(t)
+	host, port, _ := strings.Cut(master.Addr, ":")
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf("sentinel monitor herald-test %s %s 1\n", host, port)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sentinel := startOwnRedisConf(t, conf, "--sentinel")
-	opts := broker.RedisOptions{URL: "redis://" + sentinel.addr + "?master_set=herald-test", Prefix: "sentinel",
+	sentinel := testservices.OwnRedisConf(t, conf, "--sentinel")
+	opts := broker.RedisOptions{URL: "redis://" + sentinel.Addr + "?master_set=herald-test", Prefix: "sentinel",
 		PresenceTTL: redisTestTTL, RegistryTTL: redisTestTTL}
 	brokertest.Run(t, brokertest.Setup{
 		NewNode: func(t *testing.T) broker.Backend {

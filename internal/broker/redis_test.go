@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/broker/brokertest"
 	"github.com/heraldhq/herald/internal/protocol/record"
+	"github.com/heraldhq/herald/internal/testservices"
 )
 
 const redisTestTTL = time.Second
@@ -20,7 +21,7 @@ const redisTestTTL = time.Second
 // redisOptions are a test's: the shared Redis, a prefix of its own,
 // short TTLs.
 func redisOptions(t testing.TB) broker.RedisOptions {
-	url := sharedRedis(t)
+	url := testservices.Redis(t)
 	return broker.RedisOptions{URL: url, Prefix: testPrefix(t, url), PresenceTTL: redisTestTTL, RegistryTTL: redisTestTTL}
 }
 

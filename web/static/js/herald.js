@@ -696,6 +696,11 @@ export class Subscription extends Emitter {
       if (m.offset > this.offset + 1 && !(replayed && !rp.recovered)) {
         this._raise('gap', { channel: this.channel, reason: 'skipped', expected: this.offset + 1, got: m.offset });
       }
+    } else if (this.epoch && this.epoch !== m.epoch && (this.offset > 0 || m.offset > 1) && !(replayed && !rp.recovered)) {
+      // The stream started again (the broker lost it): what the old one
+      // held can no longer be resumed.
+      this._raise('gap', { channel: this.channel, reason: 'epoch', since: { offset: this.offset, epoch: this.epoch },
+        offset: m.offset, epoch: m.epoch });
     }
     this.offset = m.offset;
     this.epoch = m.epoch;
