@@ -204,21 +204,26 @@ func (c *common) check(n int, stderr io.Writer) (int, error) {
 }
 
 // workers returns the settings for a run's workers.
-func (c *common) workers(srv *target, deadline time.Duration) workerOpts {
-	return workerOpts{wsURL: srv.wsURL, channel: c.channel, proto: c.proto, event: c.event, dialConc: c.dialConc,
+func (c *common) workers(srvs nodes, deadline time.Duration) workerOpts {
+	var urls []string
+	for _, t := range srvs {
+		urls = append(urls, t.wsURL)
+	}
+	return workerOpts{wsURLs: urls, channel: c.channel, proto: c.proto, event: c.event, dialConc: c.dialConc,
 		readBuf: c.readBuf, gomaxprocs: c.workerGMP, deadline: deadline}
 }
 
-// connectWorkers starts workers holding n connections to srv, alive
-// until deadline, and waits until they are all set up. The caller stops
-// the returned workers; on error they are already stopped.
-func (c *common) connectWorkers(ctx context.Context, env Env, srv *target, deadline time.Duration, n, procs int) (*workerSet, workerMsg, float64, error) {
-	ws, err := startWorkers(env.Executable, c.workers(srv, deadline), spreadConns(n, procs))
+// connectWorkers starts workers holding n connections to srvs (worker i
+// to node i mod len(srvs)), alive until deadline, and waits until they
+// are all set up. The caller stops the returned workers; on error they
+// are already stopped.
+func (c *common) connectWorkers(ctx context.Context, env Env, srvs nodes, deadline time.Duration, n, procs int) (*workerSet, workerMsg, float64, error) {
+	ws, err := startWorkers(env.Executable, c.workers(srvs, deadline), spreadConns(n, procs))
 	if err != nil {
 		return nil, workerMsg{}, 0, err
 	}
 	start := time.Now()
-	if err := ws.waitReady(ctx, c.setup, srv, progressLine(env.Stderr, n)); err != nil {
+	if err := ws.waitReady(ctx, c.setup, srvs, progressLine(env.Stderr, n)); err != nil {
 		ws.stop(15 * time.Second)
 		return nil, workerMsg{}, 0, interrupted(ctx, err)
 	}

@@ -21,7 +21,10 @@ func TestScenarioUsage(t *testing.T) {
 		{"socketio", "idle", "--node-dir", "/nonexistent", "--target", "node"},
 		{"soak", "--conns", "0"}, {"soak", "--duration", "10s", "--interval", "5s"}, {"soak", "--url", "ws://127.0.0.1:1/ws"},
 		{"soak", "--token-secret", "s"}, {"soak", "--sio", "101"}, {"soak", "--rate", "0", "--push-rate", "0"},
-		{"soak", "--churn", "-1"}, {"soak", "--channels", "0"}, {"soak", "extra"}} {
+		{"soak", "--churn", "-1"}, {"soak", "--channels", "0"}, {"soak", "extra"},
+		{"fanout", "--nodes", "3"}, {"idle", "--nodes", "0", "--broker", "redis"}, {"fanout", "--nodes", "17", "--broker", "nats"},
+		{"idle", "--nodes", "2", "--broker", "redis", "--url", "ws://127.0.0.1:1/ws"}, {"fanout", "--broker", "redis://10.0.0.1:6379"},
+		{"idle", "--broker", "kafka://127.0.0.1:9092"}, {"fanout", "--nodes", "2", "--broker", "nats://127.0.0.1:4222,nats://192.168.1.1:4222"}} {
 		err := Main(args, env)
 		var ue *UsageError
 		if !errors.As(err, &ue) {

@@ -72,7 +72,7 @@ func TestWorkerAndPublisher(t *testing.T) {
 	if m := next("ready"); m.Connected != conns || m.Failed != 0 {
 		t.Fatalf("ready: %+v", m)
 	}
-	ps := publish(ctx, publishConfig{url: srv.httpURL + "/api/publish", apiKey: srv.apiKey, channel: "bench",
+	ps := publish(ctx, publishConfig{urls: []string{srv.httpURL + "/api/publish"}, apiKey: srv.apiKey, channel: "bench",
 		rate: 100, duration: 500 * time.Millisecond, size: 100, conc: 2})
 	if ps.Errors != 0 || ps.OK != 50 || ps.MaxSeq != 50 || ps.Delivered != 50*conns {
 		t.Fatalf("publisher: %+v", ps)

@@ -48,6 +48,18 @@ type FanoutReport struct {
 	Publishers  int     `json:"publishers"`
 	ConnectSecs float64 `json:"connect_seconds"`
 
+	// Nodes and Broker say what a cluster run ran (--nodes, --broker),
+	// PerNode each node's figures; the server figures below are then
+	// the nodes' added up.
+	Nodes   int           `json:"nodes,omitempty"`
+	Broker  string        `json:"broker,omitempty"`
+	PerNode []NodeFigures `json:"per_node,omitempty"`
+	// BrokerPID is the broker's process when it was found on this
+	// machine; BrokerCPUPercent its CPU while publishing, whoever else
+	// used it meanwhile.
+	BrokerPID        int     `json:"broker_pid,omitempty"`
+	BrokerCPUPercent float64 `json:"broker_cpu_percent,omitempty"`
+
 	Sent              int64   `json:"publishes_sent"`
 	PublishErrors     int64   `json:"publish_errors"`
 	PublishesRefused  int64   `json:"publishes_refused"` // 503 with Retry-After: back-pressure
@@ -129,6 +141,8 @@ func runFanout(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("bench fanout", env.Stderr)
 	var c common
 	c.register(fs, 4096)
+	var cl clusterFlags
+	cl.register(fs)
 	subs := fs.Int("subs", 10000, "subscribers of the channel")
 	rate := fs.Int("rate", 50, "publishes per second; 0 publishes as fast as the API answers, to find the ceiling")
 	duration := fs.Duration("duration", 20*time.Second, "how long to publish")
@@ -154,21 +168,27 @@ func runFanout(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	procs, err := c.check(*subs, env.Stderr)
+	if err == nil {
+		procs, err = cl.check(&c, procs, env.Stderr)
+	}
 	if err != nil {
 		return err
 	}
-	srv, err := c.connect(ctx, env)
+	srvs, err := cl.start(ctx, &c, env)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	defer srv.stop()
-	if srv.apiKey == "" {
+	defer srvs.stop()
+	if srvs[0].apiKey == "" {
 		return usagef("fanout publishes through the HTTP API: give --api-key with --url")
 	}
 
 	rep := FanoutReport{Scenario: "fanout", machine: thisMachine("fanout", args), Subs: *subs, Procs: procs,
 		Rate: *rate, Duration: duration.Seconds(), Size: *size, Publishers: *pubs}
-	if err := c.measureFanout(ctx, env, srv, *drain, &rep); err != nil {
+	if cl.clustered() {
+		rep.Nodes, rep.Broker, rep.BrokerPID = cl.nodes, cl.broker, brokerPID(cl.broker)
+	}
+	if err := c.measureFanout(ctx, env, srvs, *drain, &rep); err != nil {
 		return err
 	}
 	if *rate == 50 && *subs == 10000 {
@@ -179,54 +199,60 @@ func runFanout(ctx context.Context, args []string, env Env) error {
 	return c.emit(env.Stdout, rep, func(w io.Writer) { printFanout(w, rep) })
 }
 
-// measureFanout subscribes rep.Subs connections to srv over rep.Procs
+// measureFanout subscribes rep.Subs connections to srvs over rep.Procs
 // workers, publishes at rep.Rate for rep.Duration seconds with
-// rep.Publishers connections, waits for the deliveries (at most drain of
-// silence) and fills in rep.
-func (c *common) measureFanout(ctx context.Context, env Env, srv *target, drain time.Duration, rep *FanoutReport) error {
+// rep.Publishers connections (round robin over the nodes), waits for the
+// deliveries (at most drain of silence) and fills in rep.
+func (c *common) measureFanout(ctx context.Context, env Env, srvs nodes, drain time.Duration, rep *FanoutReport) error {
 	duration := time.Duration(rep.Duration * float64(time.Second))
-	if srv.pid != 0 {
-		if m, err := ReadMem(srv.pid); err == nil {
-			rep.ServerRSSBefore = &m
-		}
-	}
+	mem0, _ := srvs.mems()
+	rep.ServerRSSBefore = sumMem(mem0)
+	rep.PerNode = srvs.figures(spreadConns(rep.Subs, rep.Procs))
 	deadline := c.setup + duration + drain + 3*time.Minute
-	ws, tot, took, err := c.connectWorkers(ctx, env, srv, deadline, rep.Subs, rep.Procs)
+	ws, tot, took, err := c.connectWorkers(ctx, env, srvs, deadline, rep.Subs, rep.Procs)
 	if err != nil {
 		return err
 	}
 	defer ws.stop(15 * time.Second)
 	rep.ConnectSecs = took
 	rep.Subscribed, rep.Failed, rep.FirstError = tot.Connected, tot.Failed, tot.FirstError
+	if rep.PerNode != nil {
+		setServerConns(rep.PerNode, srvs.connections(ctx))
+	}
 	fmt.Fprintf(env.Stderr, "bench: %d subscribed, %d failed in %.1fs; publishing %s for %s\n",
 		tot.Connected, tot.Failed, rep.ConnectSecs, rateText(rep.Rate), duration)
 	if err := sleepCtx(ctx, time.Second); err != nil { // let the server settle
 		return errInterrupted
 	}
 
-	wpids := ws.pids()
-	var scpu0 CPUTime
-	if srv.pid != 0 {
-		scpu0, _ = ReadCPU(srv.pid)
+	wpids, spids := ws.pids(), srvs.pids()
+	if rep.BrokerPID != 0 { // the cluster's work: not other people's
+		spids = append(spids, rep.BrokerPID)
 	}
+	scpu0, brcpu0 := srvs.cpus(), cpuOf([]int{rep.BrokerPID})
 	wcpu0, bcpu0 := cpuOf(wpids), cpuOf([]int{os.Getpid()})
 	meter := startLoad()
-	swait0, wwait0 := runqWaitOf([]int{srv.pid}), runqWaitOf(wpids)
-	ps := publish(ctx, publishConfig{url: srv.httpURL + "/api/publish", apiKey: srv.apiKey, channel: c.channel,
+	swait0, wwait0 := runqWaitOf(spids), runqWaitOf(wpids)
+	ps := publish(ctx, publishConfig{urls: srvs.publishURLs(), apiKey: srvs[0].apiKey, channel: c.channel,
 		event: c.event, rate: rep.Rate, duration: duration, size: rep.Size, conc: rep.Publishers})
 	wcpu1, bcpu1 := cpuOf(wpids), cpuOf([]int{os.Getpid()})
-	rep.Load = meter.stop(append([]int{srv.pid, os.Getpid()}, wpids...), machineCores())
-	swait1, wwait1 := runqWaitOf([]int{srv.pid}), runqWaitOf(wpids)
+	rep.Load = meter.stop(append(append(spids, os.Getpid()), wpids...), machineCores())
+	swait1, wwait1 := runqWaitOf(spids), runqWaitOf(wpids)
 	if wall := time.Since(meter.cpu.At); wall > 0 {
 		rep.ServerRunqWaitPercent = 100 * float64(swait1-swait0) / float64(wall)
 		rep.WorkerRunqWaitPercent = 100 * float64(wwait1-wwait0) / float64(wall)
 	}
-	if srv.pid != 0 {
-		if scpu1, err := ReadCPU(srv.pid); err == nil {
-			rep.ServerCPUPercent = CPUPercent(scpu0, scpu1)
+	scpu := cpuPercents(scpu0, srvs.cpus())
+	rep.ServerCPUPercent = sum(scpu)
+	for i := range rep.PerNode {
+		if i < len(scpu) {
+			rep.PerNode[i].CPUPercent = scpu[i]
 		}
 	}
 	rep.WorkerCPUPercent, rep.BenchCPUPercent = CPUPercent(wcpu0, wcpu1), CPUPercent(bcpu0, bcpu1)
+	if rep.BrokerPID != 0 {
+		rep.BrokerCPUPercent = CPUPercent(brcpu0, cpuOf([]int{rep.BrokerPID}))
+	}
 	if ctx.Err() != nil {
 		return errInterrupted
 	}
@@ -283,10 +309,10 @@ func (c *common) measureFanout(ctx context.Context, env Env, srv *target, drain 
 			rep.DeliveriesPerSec = float64(rep.Received) / rep.WindowSeconds
 		}
 	}
-	if srv.pid != 0 {
-		if m, err := ReadMem(srv.pid); err == nil {
-			rep.ServerRSSAfter = &m
-		}
+	mem1, _ := srvs.mems()
+	rep.ServerRSSAfter = sumMem(mem1)
+	for i := range rep.PerNode {
+		rep.PerNode[i].RSSBefore, rep.PerNode[i].RSSAfter = memAt(mem0, i), memAt(mem1, i)
 	}
 	ws.stop(15 * time.Second)
 	return nil
@@ -335,6 +361,7 @@ func printFanout(w io.Writer, r FanoutReport) {
 	if r.Server != "" {
 		fmt.Fprintf(tw, "server\t%s: %s\n", r.Target, r.Server)
 	}
+	printNodes(tw, r.Broker, r.PerNode)
 	fmt.Fprintf(tw, "subscribers\t%d of %d (%d failed) in %.1fs over %d worker processes\n", r.Subscribed, r.Subs, r.Failed, r.ConnectSecs, r.Procs)
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
@@ -346,7 +373,11 @@ func printFanout(w io.Writer, r FanoutReport) {
 		fmt.Fprintf(tw, "WARNING\tfailed publishes may still have been delivered: loss figures are approximate\n")
 	}
 	fmt.Fprintf(tw, "publish round trip\tp50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.PublishRTT.P50, r.PublishRTT.P99, r.PublishRTT.Max)
-	fmt.Fprintf(tw, "deliveries\t%d of %d expected (server says %d queued)\n", r.Received, r.Expected, r.ServerDelivered)
+	queued := "server says %d queued"
+	if r.Nodes > 1 {
+		queued = "the nodes published on say %d queued on themselves"
+	}
+	fmt.Fprintf(tw, "deliveries\t%d of %d expected ("+queued+")\n", r.Received, r.Expected, r.ServerDelivered)
 	fmt.Fprintf(tw, "lost\t%d (%.4f%%) on %d connections; %d duplicates; %d connections closed by the server\n",
 		r.Lost, r.LossPercent, r.ConnsWithLoss, r.Duplicates, r.Closed)
 	fmt.Fprintf(tw, "throughput\t%.0f deliveries/s over %.2fs (first send to last receipt)", r.DeliveriesPerSec, r.WindowSeconds)
@@ -360,6 +391,9 @@ func printFanout(w io.Writer, r FanoutReport) {
 	fmt.Fprintf(tw, "coalescing\t%.2f publications per arrival burst\n", r.PerBurst)
 	fmt.Fprintf(tw, "CPU while publishing\tserver %.0f%%, workers %.0f%%, publisher %.0f%% (100%% = one core)\n",
 		r.ServerCPUPercent, r.WorkerCPUPercent, r.BenchCPUPercent)
+	if r.BrokerPID != 0 {
+		fmt.Fprintf(tw, "broker CPU\t%.0f%% (pid %d, whoever else used it meanwhile)\n", r.BrokerCPUPercent, r.BrokerPID)
+	}
 	fmt.Fprintf(tw, "waiting for a CPU\tserver threads %.0f%%, worker threads %.0f%% (runnable but not running)\n",
 		r.ServerRunqWaitPercent, r.WorkerRunqWaitPercent)
 	printLoad(tw, r.Load)

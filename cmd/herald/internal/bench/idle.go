@@ -28,6 +28,13 @@ type IdleReport struct {
 	ServerConns    int64   `json:"server_connections"` // the node's own count (/api/info), -1 if unknown
 	HoldSeconds    float64 `json:"hold_seconds"`
 
+	// Nodes and Broker say what a cluster run ran (--nodes, --broker),
+	// PerNode each node's figures; the server figures below are then
+	// the nodes' added up.
+	Nodes   int           `json:"nodes,omitempty"`
+	Broker  string        `json:"broker,omitempty"`
+	PerNode []NodeFigures `json:"per_node,omitempty"`
+
 	// Server memory: before any connection, once all are connected (and
 	// settled), and at the end of the hold.
 	MemBefore    *Mem `json:"rss_before,omitempty"`
@@ -64,6 +71,8 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("bench idle", env.Stderr)
 	var c common
 	c.register(fs, 512)
+	var cl clusterFlags
+	cl.register(fs)
 	conns := fs.Int("conns", 15000, "connections to hold")
 	hold := fs.Duration("hold", 20*time.Second, "how long the connections idle while the server's CPU is measured")
 	settle := fs.Duration("settle", 3*time.Second, "pause after connecting, before measuring")
@@ -77,42 +86,47 @@ func runIdle(ctx context.Context, args []string, env Env) error {
 		return usagef("--conns must be positive, --hold and --settle not negative")
 	}
 	procs, err := c.check(*conns, env.Stderr)
+	if err == nil {
+		procs, err = cl.check(&c, procs, env.Stderr)
+	}
 	if err != nil {
 		return err
 	}
 
 	rep := IdleReport{Scenario: "idle", machine: thisMachine("idle", args), Conns: *conns, Procs: procs,
 		ServerConns: -1, Goroutines: -1, TargetRSSPerConn: idleTarget}
-	srv, err := c.connect(ctx, env)
+	if cl.clustered() {
+		rep.Nodes, rep.Broker = cl.nodes, cl.broker
+	}
+	srvs, err := cl.start(ctx, &c, env)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	defer srv.stop()
-	if err := c.measureIdle(ctx, env, srv, *hold, *settle, &rep); err != nil {
+	defer srvs.stop()
+	if err := c.measureIdle(ctx, env, srvs, *hold, *settle, &rep); err != nil {
 		return err
 	}
 	return c.emit(env.Stdout, rep, func(w io.Writer) { printIdle(w, rep) })
 }
 
-// measureIdle holds rep.Conns connections to srv over rep.Procs workers
+// measureIdle holds rep.Conns connections to srvs over rep.Procs workers
 // and fills in rep; rep.TargetRSSPerConn, when set, is checked.
-func (c *common) measureIdle(ctx context.Context, env Env, srv *target, hold, settle time.Duration, rep *IdleReport) error {
+func (c *common) measureIdle(ctx context.Context, env Env, srvs nodes, hold, settle time.Duration, rep *IdleReport) error {
 	if err := sleepCtx(ctx, time.Second); err != nil { // let the server finish starting
 		return errInterrupted
 	}
-	if srv.pid != 0 {
-		m, err := ReadMem(srv.pid)
-		if err != nil {
-			return fmt.Errorf("reading the server's memory: %w", err)
-		}
-		rep.MemBefore = &m
+	before, err := srvs.mems()
+	if err != nil {
+		return err
 	}
+	rep.MemBefore = sumMem(before)
+	rep.PerNode = srvs.figures(spreadConns(rep.Conns, rep.Procs))
 	slab0 := SlabKB()
 	sock0, _ := ReadSockStat()
 
 	// Workers outlive connecting, settling and holding, and a little more.
 	deadline := c.setup + settle + hold + 2*time.Minute
-	ws, tot, took, err := c.connectWorkers(ctx, env, srv, deadline, rep.Conns, rep.Procs)
+	ws, tot, took, err := c.connectWorkers(ctx, env, srvs, deadline, rep.Conns, rep.Procs)
 	if err != nil {
 		return err
 	}
@@ -125,43 +139,45 @@ func (c *common) measureIdle(ctx context.Context, env Env, srv *target, hold, se
 		return errInterrupted
 	}
 
-	if info, err := srv.info(ctx); err == nil {
-		if v, ok := info["connections"].(float64); ok {
-			rep.ServerConns = int64(v)
-		}
+	counts := srvs.connections(ctx)
+	rep.ServerConns = sumKnown(counts)
+	setServerConns(rep.PerNode, counts)
+	rep.Goroutines = int(sumKnown(srvs.goroutines(ctx)))
+	settled, err := srvs.mems()
+	if err != nil {
+		return err
 	}
-	rep.Goroutines = srv.goroutines(ctx)
-	var cpu0 CPUTime
-	if srv.pid != 0 {
-		m, err := ReadMem(srv.pid)
-		if err != nil {
-			return fmt.Errorf("reading the server's memory: %w", err)
-		}
-		rep.MemConnected = &m
-		cpu0, _ = ReadCPU(srv.pid)
-	}
+	rep.MemConnected = sumMem(settled)
+	cpu0 := srvs.cpus()
 	wcpu0 := cpuOf(ws.pids())
 	meter := startLoad()
 	if err := sleepCtx(ctx, hold); err != nil {
 		return errInterrupted
 	}
 	wcpu1 := cpuOf(ws.pids())
-	rep.Load = meter.stop(append([]int{srv.pid, os.Getpid()}, ws.pids()...), machineCores())
+	rep.Load = meter.stop(append(srvs.pids(), append([]int{os.Getpid()}, ws.pids()...)...), machineCores())
 	rep.HoldSeconds = hold.Seconds()
 	rep.WorkerCPUPercent = CPUPercent(wcpu0, wcpu1)
-	if srv.pid != 0 {
-		cpu1, err := ReadCPU(srv.pid)
-		if err != nil {
-			return fmt.Errorf("the server went away during the hold: %w %s", err, srv.logTail())
+	var after []Mem
+	if srvs.measured() {
+		cpu1 := srvs.cpus()
+		if cpu1 == nil {
+			return fmt.Errorf("a server went away during the hold %s", srvs.logTails())
 		}
-		rep.ServerCPUPercent = CPUPercent(cpu0, cpu1)
-		m, _ := ReadMem(srv.pid)
-		rep.MemAfter = &m
-		rep.ServerThreads = m.Threads
+		cpu := cpuPercents(cpu0, cpu1)
+		rep.ServerCPUPercent = sum(cpu)
+		after, _ = srvs.mems()
+		rep.MemAfter = sumMem(after)
+		if rep.MemAfter != nil {
+			rep.ServerThreads = rep.MemAfter.Threads
+		}
+		rep.fillNodes(cpu, before, settled, after)
 	}
-	if info, err := srv.info(ctx); err == nil {
-		if m, ok := info["memory"].(map[string]any); ok {
-			rep.ServerMemory = m
+	if len(srvs) == 1 {
+		if info, err := srvs[0].info(ctx); err == nil {
+			if m, ok := info["memory"].(map[string]any); ok {
+				rep.ServerMemory = m
+			}
 		}
 	}
 	slab1 := SlabKB()
@@ -186,6 +202,25 @@ func (c *common) measureIdle(ctx context.Context, env Env, srv *target, hold, se
 	return nil
 }
 
+// fillNodes adds each node's CPU and memory to a cluster run's report;
+// RSS per connection is by the node's own count of its connections.
+func (rep *IdleReport) fillNodes(cpu []float64, before, settled, after []Mem) {
+	for i := range rep.PerNode {
+		n := &rep.PerNode[i]
+		if i < len(cpu) {
+			n.CPUPercent = cpu[i]
+		}
+		n.RSSBefore, n.RSSSettled, n.RSSAfter = memAt(before, i), memAt(settled, i), memAt(after, i)
+		conns := float64(n.ServerConns)
+		if conns <= 0 {
+			conns = float64(n.Conns)
+		}
+		if n.RSSBefore != nil && n.RSSAfter != nil && conns > 0 {
+			n.RSSPerConn = float64(n.RSSAfter.RSSKB-n.RSSBefore.RSSKB) * 1024 / conns
+		}
+	}
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -206,6 +241,7 @@ func printIdle(w io.Writer, r IdleReport) {
 	if r.Server != "" {
 		fmt.Fprintf(tw, "server\t%s: %s\n", r.Target, r.Server)
 	}
+	printNodes(tw, r.Broker, r.PerNode)
 	fmt.Fprintf(tw, "connections\t%d of %d (%d failed) in %.1fs over %d worker processes\n", r.Connected, r.Conns, r.Failed, r.ConnectSeconds, r.Procs)
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)

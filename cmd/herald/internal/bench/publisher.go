@@ -28,12 +28,15 @@ type pubStats struct {
 
 // publishConfig says what to publish.
 type publishConfig struct {
-	url, apiKey, channel string
-	event                string        // "" leaves it to the server (herald: "message")
-	rate                 int           // publishes per second; 0: as fast as the API answers
-	duration             time.Duration // how long to publish
-	size                 int           // bytes of each publication's data
-	conc                 int           // HTTP connections (requests in flight at most)
+	// urls are the publish endpoints (POST /api/publish of each node):
+	// seq goes to urls[seq mod len], round robin over the nodes.
+	urls            []string
+	apiKey, channel string
+	event           string        // "" leaves it to the server (herald: "message")
+	rate            int           // publishes per second; 0: as fast as the API answers
+	duration        time.Duration // how long to publish
+	size            int           // bytes of each publication's data
+	conc            int           // HTTP connections (requests in flight at most)
 }
 
 type publisher struct {
@@ -46,7 +49,10 @@ type publisher struct {
 // publish sends publications through POST /api/publish, paced at
 // cfg.rate, for cfg.duration, and returns when the last answer is in.
 func publish(ctx context.Context, cfg publishConfig) pubStats {
-	client := apiClient(cfg.conc)
+	// Up to conc connections to each node: at most conc are busy at
+	// once, but an idle pool smaller than that would close and reopen
+	// them as the senders go round the nodes.
+	client := apiClient(cfg.conc * len(cfg.urls))
 	defer client.CloseIdleConnections()
 	p := &publisher{cfg: cfg, client: client}
 	p.stats.RTT = NewHistogram()
@@ -164,7 +170,8 @@ func (p *publisher) send(ctx context.Context, seq int64, buf []byte) []byte {
 	}
 	p.mu.Unlock()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.url, bytes.NewReader(buf))
+	url := p.cfg.urls[int(seq%int64(len(p.cfg.urls)))]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(buf))
 	if err != nil {
 		p.fail(err)
 		return buf

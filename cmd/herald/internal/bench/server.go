@@ -31,10 +31,13 @@ type target struct {
 	// when not known (a --url server the bench was not told it of).
 	tokenSecret string
 	pid         int // 0: unknown, no memory or CPU figures
-	cmd         *exec.Cmd
-	exited      chan struct{}
-	logPath     string
-	dir         string
+	// name is the node's name in a cluster run (node0, node1, ...);
+	// empty for a server alone.
+	name    string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	logPath string
+	dir     string
 }
 
 func randomHex(n int) string {
@@ -93,19 +96,26 @@ func startServerConfig(ctx context.Context, exe string, extraEnv []string, extra
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close() // the child has its own copy
+	if err := t.serve(ctx, exe, extraEnv, port, logf, extraYAML); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// serve writes the target's config (its port and keys, then extraYAML)
+// and runs `exe serve` with it until /healthz answers; on failure nothing
+// of it is left. It closes logf, which the child has a copy of.
+func (t *target) serve(ctx context.Context, exe string, extraEnv []string, port int, logf *os.File, extraYAML string) error {
+	defer logf.Close()
 	t.wsURL = fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
 	cfg := filepath.Join(t.dir, "herald.yaml")
 	if err := os.WriteFile(cfg, []byte(serverConfig(port, t.apiKey, t.tokenSecret)+extraYAML), 0o600); err != nil {
 		os.RemoveAll(t.dir)
-		return nil, err
+		return err
 	}
 	cmd := exec.Command(exe, "serve", "--config", cfg)
 	cmd.Env = append(serverEnv(os.Environ()), extraEnv...)
-	if err := t.launch(ctx, cmd, logf, "the server"); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return t.launch(ctx, cmd, logf, "the server")
 }
 
 // newChildTarget prepares a target for a server this bench starts: a
@@ -184,14 +194,16 @@ func externalTarget(ctx context.Context, raw, apiKey string, pid int) (*target, 
 // requireLoopback refuses targets off this machine: the bench opens tens
 // of thousands of connections and is meant for loopback only.
 func requireLoopback(host string) error {
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
+	if !isLoopback(host) {
 		return usagef("--url must point at a loopback address (127.x.x.x, ::1 or localhost), got %q", host)
 	}
 	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func (t *target) waitHealthy(ctx context.Context, limit time.Duration) error {

@@ -97,7 +97,7 @@ func TestSocketIOEndToEnd(t *testing.T) {
 			if info, err := srv.info(ctx); err != nil || info["connections"] != float64(conns) {
 				t.Fatalf("/api/info: %v %v", info, err)
 			}
-			ps := publish(ctx, publishConfig{url: srv.httpURL + "/api/publish", apiKey: srv.apiKey, channel: "bench", event: "tick",
+			ps := publish(ctx, publishConfig{urls: []string{srv.httpURL + "/api/publish"}, apiKey: srv.apiKey, channel: "bench", event: "tick",
 				rate: 50, duration: time.Second, size: 64, conc: 2})
 			if ps.Errors != 0 || ps.OK != 50 || ps.Delivered != 50*conns {
 				t.Fatalf("publisher: %+v", ps)

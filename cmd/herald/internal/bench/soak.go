@@ -199,7 +199,7 @@ func (o *soakOpts) soak(ctx context.Context, env Env, srv *target, procs int, re
 	r.ws = ws
 	defer ws.stop(15 * time.Second)
 	began := time.Now()
-	if err := ws.waitReady(ctx, o.c.setup, srv, progressLine(env.Stderr, o.conns)); err != nil {
+	if err := ws.waitReady(ctx, o.c.setup, nodes{srv}, progressLine(env.Stderr, o.conns)); err != nil {
 		return interrupted(ctx, err)
 	}
 	tot := ws.total()

@@ -272,7 +272,7 @@ func runSIOIdle(ctx context.Context, args []string, env Env) error {
 			return interrupted(ctx, fmt.Errorf("%s: %w", name, err))
 		}
 		r.Server = desc
-		err = c.measureIdle(ctx, env, srv, *hold, *settle, &r)
+		err = c.measureIdle(ctx, env, nodes{srv}, *hold, *settle, &r)
 		srv.stop()
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -435,7 +435,7 @@ func (c *sioCommon) fanoutStep(ctx context.Context, env Env, name string, step F
 	srv, desc, err := c.start(ctx, env, name)
 	if err == nil {
 		step.Server = desc
-		err = c.measureFanout(ctx, env, srv, drain, &step)
+		err = c.measureFanout(ctx, env, nodes{srv}, drain, &step)
 		srv.stop()
 	}
 	if ctx.Err() != nil {

@@ -56,18 +56,20 @@ func localIP(i int) string { return fmt.Sprintf("127.0.0.%d", i+2) }
 
 // workerOpts are the settings every worker of a run gets.
 type workerOpts struct {
-	wsURL, channel string
-	proto, event   string // "" is herald's protocol
-	dialConc       int
-	readBuf        int
-	gomaxprocs     int // 0: the Go default (every core)
-	deadline       time.Duration
+	// wsURLs are the servers: worker i connects to wsURLs[i mod len].
+	wsURLs       []string
+	channel      string
+	proto, event string // "" is herald's protocol
+	dialConc     int
+	readBuf      int
+	gomaxprocs   int // 0: the Go default (every core)
+	deadline     time.Duration
 }
 
 // startWorkers spawns one worker per share of the connections.
 func startWorkers(exe string, o workerOpts, shares []int) (*workerSet, error) {
 	return spawnWorkers(shares, o.gomaxprocs, func(i, n int) *exec.Cmd {
-		cmd := exec.Command(exe, "bench", "worker", "--url", o.wsURL, "--conns", strconv.Itoa(n),
+		cmd := exec.Command(exe, "bench", "worker", "--url", o.wsURLs[i%len(o.wsURLs)], "--conns", strconv.Itoa(n),
 			"--local-ip", localIP(i), "--channel", o.channel, "--dial-concurrency", strconv.Itoa(o.dialConc),
 			"--read-buffer", strconv.Itoa(o.readBuf), "--deadline", o.deadline.String())
 		if o.proto != "" {
@@ -204,7 +206,7 @@ func (ws *workerSet) total() workerMsg {
 
 // waitReady waits until every worker has finished setting up its
 // connections, calling tick with the totals now and then.
-func (ws *workerSet) waitReady(ctx context.Context, limit time.Duration, srv *target, tick func(workerMsg)) error {
+func (ws *workerSet) waitReady(ctx context.Context, limit time.Duration, srvs nodes, tick func(workerMsg)) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	t := time.NewTicker(time.Second)
@@ -217,8 +219,8 @@ func (ws *workerSet) waitReady(ctx context.Context, limit time.Duration, srv *ta
 			case <-p.exited:
 				return fmt.Errorf("%s", p.describeExit())
 			case <-t.C:
-				if !srv.alive() {
-					return fmt.Errorf("the server exited: %s", srv.logTail())
+				if err := srvs.exited(); err != nil {
+					return err
 				}
 				if tick != nil {
 					tick(ws.total())
