@@ -3,9 +3,15 @@
 // and resuming with since, dropping duplicates, backoff. Each test runs in a page served by herald and
 // imports /js/herald.js, as an application would.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch, openPage, unexpectedProblems } from './lib/browser.mjs';
-import { api, devToken, signToken, startHerald, unique, waitFor } from './lib/herald.mjs';
+import { api, devToken, freePort, signToken, startHerald, unique, waitFor } from './lib/herald.mjs';
 
 let browser;
 let server;
@@ -430,5 +436,72 @@ describe('herald.js', () => {
     assert.ok(within(r[2], 2000, 4000), `attempt 3: ${r[2]}`);
     assert.ok(within(r[3], 5000, 10000), `attempt 5: ${r[3]}`);
     assert.ok(within(r[4], 5000, 10000), `attempt 50: ${r[4]}`);
+  });
+});
+
+// A redis-server of the test's own that keeps nothing: killed and started
+// again, it has lost every stream.
+async function forgetfulRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'herald-redis-'));
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir];
+  const answers = () => new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+    c.on('error', () => resolve(false));
+  });
+  const r = {
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      r.proc = spawn('redis-server', args, { stdio: 'ignore' });
+      await waitFor(answers, { what: `redis-server on ${port}` });
+    },
+    async kill() {
+      if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
+      r.proc.kill('SIGKILL');
+      await once(r.proc, 'exit');
+    },
+  };
+  await r.start();
+  return r;
+}
+
+describe('herald.js when the broker loses the streams', () => {
+  test('a publication in a new epoch, mid-connection, raises gap with reason "epoch"', async () => {
+    const redis = await forgetfulRedis();
+    const h = await startHerald({ env: { HERALD_BROKER: redis.url } });
+    const p = await openPage(browser);
+    try {
+      await p.goto(h.url + '/push');
+      const channel = `chat:${unique('epoch')}`; // a channel with history
+      await p.evaluate(async (channel) => {
+        const H = await import('/js/herald.js');
+        window.got = { pubs: [], gaps: [] };
+        const c = new H.Herald();
+        c.subscribe(channel, {
+          publication: (x) => got.pubs.push({ offset: x.offset, epoch: x.epoch }),
+          gap: (e) => got.gaps.push(e),
+        });
+        c.connect();
+        await c.getSubscription(channel).ready();
+      }, channel);
+      const publish = (text) => api(h.url, h.apiKey, 'POST', '/api/publish', { channel, data: { text } });
+      for (const text of ['one', 'two']) assert.equal((await publish(text)).status, 200);
+      await p.waitForFunction(() => got.pubs.length === 2);
+      const before = await p.evaluate(() => got.pubs[1]);
+
+      await redis.kill();
+      await redis.start();
+      let r;
+      await waitFor(async () => (r = await publish('three')).status === 200, { timeout: 20000, what: 'a publish after Redis came back' });
+      assert.equal(r.body.offset, 1, 'the stream started again');
+      await p.waitForFunction(() => got.pubs.length === 3);
+      const got = await p.evaluate(() => got);
+      assert.notEqual(got.pubs[2].epoch, before.epoch);
+      assert.deepEqual(got.gaps, [{ channel, reason: 'epoch', since: before, offset: 1, epoch: got.pubs[2].epoch }]);
+    } finally {
+      await p.close();
+      await h.stop();
+      await redis.kill();
+    }
   });
 });

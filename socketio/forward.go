@@ -23,6 +23,10 @@ import (
 // forwarded again: a node that does not hold its session answers
 // "Session ID unknown", and the client starts a new one.
 
+// lookupTimeout bounds the registry read that finds a node which joined
+// since this one last read it.
+const lookupTimeout = 2 * time.Second
+
 // forwardedHeader names the node a forwarded request came through.
 const forwardedHeader = "Herald-Forwarded-By"
 
@@ -73,8 +77,9 @@ func (f *forwarder) elsewhere(r *http.Request, sid string) http.Handler {
 	if r.Header.Get(forwardedHeader) != "" || len(sid) <= len(own) || sid[:len(own)] == own {
 		return nil
 	}
-	node := sid[:len(own)]
-	raw, ok := f.core.NodeURL(r.Context(), node)
+	ctx, cancel := context.WithTimeout(r.Context(), lookupTimeout)
+	defer cancel()
+	raw, ok := f.core.NodeURL(ctx, sid[:len(own)])
 	if !ok {
 		return nil
 	}

@@ -106,9 +106,15 @@ func (srv *Server) now() int64 { return int64(time.Since(srv.epoch)) }
 // (engine.io lib/server.ts verify and handshake) check by check.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if h := srv.elsewhere(r, q.Get("sid")); h != nil {
-		h.ServeHTTP(w, r)
-		return
+	sid := q.Get("sid")
+	var s *Session
+	if sid != "" {
+		if s = srv.sessions.get(sid); s == nil && srv.cfg.Elsewhere != nil {
+			if h := srv.cfg.Elsewhere(r, sid); h != nil {
+				h.ServeHTTP(w, r) // another node holds it
+				return
+			}
+		}
 	}
 	upgrade := isUpgrade(r)
 	if !upgrade {
@@ -129,8 +135,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		srv.refuse(w, upgrade, eio.ErrorBadRequest, 0, "")
 		return
 	}
-	if sid := q.Get("sid"); sid != "" {
-		srv.serveSession(w, r, sid, transport, upgrade)
+	if sid != "" {
+		srv.serveSession(w, r, s, transport, upgrade)
 		return
 	}
 	if r.Method != http.MethodGet {
@@ -161,18 +167,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	srv.handshakePolling(w, r)
 }
 
-// elsewhere is the handler for a request naming a session another node
-// holds, or nil.
-func (srv *Server) elsewhere(r *http.Request, sid string) http.Handler {
-	if sid == "" || srv.cfg.Elsewhere == nil || srv.sessions.get(sid) != nil {
-		return nil
-	}
-	return srv.cfg.Elsewhere(r, sid)
-}
-
-// serveSession routes a request for an existing session.
-func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, transport string, upgrade bool) {
-	s := srv.sessions.get(sid)
+// serveSession routes a request for an existing session, s (nil when
+// no session has the request's sid).
+func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, s *Session, transport string, upgrade bool) {
 	if s == nil {
 		srv.refuse(w, upgrade, eio.ErrorUnknownSID, 0, "")
 		return
