@@ -107,16 +107,18 @@ func (s *Socket) detach(reason string) {
 
 // close ends the socket for good: it leaves its rooms and its user's
 // connections, and OnDisconnect runs.
-func (s *Socket) close(reason string) {
+func (s *Socket) close(reason string) { s.end(reason, s.keepForRestart) }
+
+// end is close, with last run on the socket's state before its log goes
+// (under the outbox lock, with the state it had).
+func (s *Socket) end(reason string, last func(prev int32, reason string)) {
 	prev := s.state.Swap(socketClosed)
 	if prev == socketClosed {
 		return
 	}
 	s.out.mu.Lock()
 	s.out.conn = nil // flushed stays: what was queued still leaves
-	if s.pid != "" && (prev == socketConnected || prev == socketRecoverable) && s.srv.saving(reason) {
-		s.save(s.goneAt(prev))
-	}
+	last(prev, reason)
 	s.out.log.reset()
 	s.pinned = false
 	s.out.mu.Unlock()

@@ -93,6 +93,7 @@ func (srv *Server) handleClusterOps() {
 		srv.deliverRemote(e)
 		return nil, nil
 	})
+	c.HandleOp(opHandover, srv.handOver)
 	c.HandleOp(opFetch, srv.serveOp(func(s *Socket, _ clusterOp) any { return s.remote() }))
 	c.HandleOp(opJoin, srv.serveOp(func(s *Socket, op clusterOp) any { return s.Join(op.Target...) == nil }))
 	c.HandleOp(opLeave, srv.serveOp(func(s *Socket, op clusterOp) any {

@@ -95,7 +95,7 @@ func TestClusterOperationsOnOneNode(t *testing.T) {
 
 // startSIOCluster starts n nodes on broker, sharing a cluster prefix no
 // other test uses.
-func startSIOCluster(t *testing.T, n int, broker string) []*node {
+func startSIOCluster(t *testing.T, n int, broker string, mutate ...func(*herald.Config)) []*node {
 	prefix := "sio" + strings.ReplaceAll(t.Name(), "/", "-") + strconv.FormatInt(time.Now().UnixNano(), 36)
 	var nodes []*node
 	for range n {
@@ -103,6 +103,9 @@ func startSIOCluster(t *testing.T, n int, broker string) []*node {
 			c.Broker = broker
 			c.Cluster.Prefix = prefix
 			c.Cluster.NodeTTL = 3 * time.Second
+			for _, m := range mutate {
+				m(c)
+			}
 		}))
 	}
 	for _, nd := range nodes {

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"sync"
@@ -27,6 +28,8 @@ type conn struct {
 	closed  bool
 	// counted is true when the node counted the connection.
 	counted bool
+	// fetching is true while a CONNECT waits for another node's socket.
+	fetching bool
 	// timer closes a connection that joins no namespace in time; nil
 	// once one is joined.
 	timer *time.Timer
@@ -170,6 +173,58 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 		auth = json.RawMessage("{}")
 	}
 	saved, after := c.srv.takeSaved(n, auth)
+	if saved == nil && c.fetchElsewhere(n, auth) {
+		return
+	}
+	c.open(n, auth, saved, after)
+}
+
+// fetchElsewhere starts asking the node that holds the socket the CONNECT
+// payload's pid names for it, and reports whether it did; the CONNECT
+// goes on once the node has answered. A connection waits on one such
+// answer at a time, the node on maxHandovers.
+func (c *conn) fetchElsewhere(n *Namespace, auth json.RawMessage) bool {
+	a, node, ok := c.srv.holderOf(n, auth)
+	if !ok || c.srv.closing.Load() || !c.startFetching() {
+		return false
+	}
+	select {
+	case c.srv.handoffs.sem <- struct{}{}:
+	default:
+		c.setFetching(false)
+		return false
+	}
+	c.srv.closers.Add(1)
+	go func() {
+		defer c.srv.closers.Add(-1)
+		ctx, cancel := context.WithTimeout(context.Background(), maxHandoverHops*handoverTimeout)
+		saved := c.srv.fetchSession(ctx, a, node)
+		cancel()
+		<-c.srv.handoffs.sem
+		c.setFetching(false)
+		c.open(n, auth, saved, a.After)
+	}()
+	return true
+}
+
+func (c *conn) startFetching() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fetching || c.closed {
+		return false
+	}
+	c.fetching = true
+	return true
+}
+
+func (c *conn) setFetching(v bool) {
+	c.mu.Lock()
+	c.fetching = v
+	c.mu.Unlock()
+}
+
+// open starts the socket of a CONNECT, with the session it recovers.
+func (c *conn) open(n *Namespace, auth json.RawMessage, saved *savedSession, after uint64) {
 	so := c.srv.newSocket(n, c, auth, saved)
 	c.mu.Lock()
 	if c.closed {

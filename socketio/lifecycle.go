@@ -24,7 +24,7 @@ func (srv *Server) newSocket(n *Namespace, c *conn, auth json.RawMessage, saved 
 	case saved != nil:
 		s.pid = saved.PID
 	case srv.recoveryOn():
-		s.pid = randomID()
+		s.pid = srv.newPID()
 	}
 	s.req, s.auth = c.sess.Request(), auth
 	s.out.conn = c
@@ -82,10 +82,11 @@ func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 		return
 	}
 	var subs []core.Subscription
+	var carried []*encodedEvent
 	if saved != nil {
-		subs, _ = s.revive(saved, after)
+		subs, carried, _ = s.revive(saved, after)
 	}
-	s.connected(c, subs)
+	s.connected(c, subs, carried)
 }
 
 // gone reports whether the socket's transport closed while it was being
@@ -130,8 +131,9 @@ func (s *Socket) refuse(e *ConnectError) {
 }
 
 // connected finishes a CONNECT: the socket serves, the client is told its
-// id, then gets what subs replay, and the namespace's OnConnect runs.
-func (s *Socket) connected(c *conn, subs []core.Subscription) {
+// id, then gets the events carried over from another node and what subs
+// replay, and the namespace's OnConnect runs.
+func (s *Socket) connected(c *conn, subs []core.Subscription, carried []*encodedEvent) {
 	s.nsp.addSocket(s)
 	if !s.state.CompareAndSwap(socketConnecting, socketConnected) {
 		// The transport closed while it was being let in.
@@ -141,6 +143,12 @@ func (s *Socket) connected(c *conn, subs []core.Subscription) {
 	}
 	c.joined()
 	c.sendPacket(socketioConnect(s))
+	for _, ev := range carried {
+		s.send(ev, true)
+	}
+	if len(carried) > 0 {
+		s.flush()
+	}
 	startAll(subs)
 	if s.client.Expired() {
 		// The credentials expired while the socket was let in, before it

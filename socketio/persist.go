@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/core"
+	"github.com/heraldhq/herald/internal/transport/websocket"
 )
 
 // With the channel streams on disk (history.store: disk), the sockets a
@@ -46,12 +47,21 @@ type savedSession struct {
 	// Trimmed and Last bound the offsets the client may come back with.
 	Trimmed uint64 `json:"trimmed"`
 	Last    uint64 `json:"last"`
-	// LogOnly are the offsets of logged events no stream holds.
-	LogOnly []uint64 `json:"log_only,omitempty"`
+	// Carried are the logged events no stream holds (emits to the socket
+	// alone), oldest first, as its client was or would have been sent them.
+	Carried []savedEvent `json:"carried,omitempty"`
 	// Logged are the logged room broadcasts, oldest first, and Marks the
 	// last one of each room the socket was sent (see outbox.sinceFor).
 	Logged []savedMark          `json:"logged,omitempty"`
 	Marks  map[string]savedMark `json:"marks"`
+}
+
+// savedEvent is one logged event, numbered.
+type savedEvent struct {
+	Offset uint64   `json:"o"`
+	At     int64    `json:"at"` // when it was numbered (unix nanoseconds)
+	Text   []byte   `json:"t"`
+	Bins   [][]byte `json:"b,omitempty"`
 }
 
 type savedMark struct {
@@ -103,33 +113,46 @@ func (srv *Server) saving(reason string) bool {
 	return srv.sessions.dir != "" && srv.closing.Load() && srv.recoveryOn() && recoverableReasons[reason]
 }
 
-// save records the socket for the next node, unless one of its rooms
-// keeps no stream. s.out.mu held; the socket has let go of its
-// connection, so nothing more reaches its client.
-func (s *Socket) save(gone time.Time) {
+// keepForRestart records the socket for the next node on data_dir, when
+// the shutdown is to save it. s.out.mu held; the socket has let go of
+// its connection, so nothing more reaches its client.
+func (s *Socket) keepForRestart(prev int32, reason string) {
+	if s.pid == "" || (prev != socketConnected && prev != socketRecoverable) || !s.srv.saving(reason) {
+		return
+	}
+	if ss := s.snapshot(s.goneAt(prev), 0); ss != nil {
+		st := &s.srv.sessions
+		st.mu.Lock()
+		st.ending = append(st.ending, ss)
+		st.mu.Unlock()
+	}
+}
+
+// snapshot is the socket as another node needs it to give it back to a
+// client that has every event up to after: nil if one of its rooms keeps
+// no stream, as only this node saw that room's broadcasts. s.out.mu held.
+func (s *Socket) snapshot(gone time.Time, after uint64) *savedSession {
 	o := &s.out
 	ss := &savedSession{PID: s.pid, SID: s.ID(), Namespace: s.nsp.name, User: s.User(), Gone: gone.UnixNano(),
 		Trimmed: o.trimmed, Last: o.last(), Marks: map[string]savedMark{}}
 	for _, ch := range s.client.Channels() {
 		m, ok := o.mark(ch)
 		if !s.srv.keepsStream(ch) || !ok {
-			return
+			return nil
 		}
 		ss.Marks[ch] = savedMark{Stream: m.offset, Epoch: m.epoch}
 	}
 	for i := range int(o.log.n) {
 		ev := o.log.at(i)
-		if ev.stream.kept() {
-			m := ev.stream
+		switch m := ev.stream; {
+		case m.kept():
 			ss.Logged = append(ss.Logged, savedMark{Offset: ev.numbered.offset, Channel: m.channel, Stream: m.offset, Epoch: m.epoch})
-		} else {
-			ss.LogOnly = append(ss.LogOnly, ev.numbered.offset)
+		case ev.numbered.offset > after:
+			ss.Carried = append(ss.Carried, savedEvent{Offset: ev.numbered.offset, At: ev.numbered.at.UnixNano(),
+				Text: ev.numbered.text, Bins: ev.bins})
 		}
 	}
-	st := &s.srv.sessions
-	st.mu.Lock()
-	st.ending = append(st.ending, ss)
-	st.mu.Unlock()
+	return ss
 }
 
 // writeSessions saves the ended sockets, and those saved before that
@@ -184,15 +207,17 @@ func (srv *Server) takeSaved(n *Namespace, auth []byte) (*savedSession, uint64) 
 	delete(st.saved, a.PID)
 	st.mu.Unlock()
 	after, err := strconv.ParseUint(a.Offset, 36, 64)
-	if err != nil || after < ss.Trimmed || after > ss.Last || !srv.withinWindow(ss) {
+	if err != nil || !srv.givesBack(ss, after) {
 		return nil, 0
 	}
-	for _, off := range ss.LogOnly {
-		if off > after {
-			return nil, 0 // an emit only the old node's log held
-		}
-	}
 	return ss, after
+}
+
+// givesBack reports whether a client that has every event up to after
+// may have ss back: the socket's log held every event since, and the
+// window has not passed.
+func (srv *Server) givesBack(ss *savedSession, after uint64) bool {
+	return after >= ss.Trimmed && after <= ss.Last && srv.withinWindow(ss)
 }
 
 // sinceFor is outbox.sinceFor on what was saved.
@@ -207,14 +232,15 @@ func (ss *savedSession) sinceFor(ch string, after uint64) core.Since {
 }
 
 // revive puts the socket, given back its saved session's id, in the
-// session's rooms, each resuming its stream where the client stands. ok
+// session's rooms, each resuming its stream where the client stands, and
+// returns with the subscriptions the events only the session carried. ok
 // is false when one cannot be recovered: the socket then leaves them and
-// goes on as a new one. The subscriptions are started once the client
-// has heard CONNECT.
-func (s *Socket) revive(ss *savedSession, after uint64) (subs []core.Subscription, ok bool) {
+// goes on as a new one. The subscriptions are started, and the carried
+// events sent, once the client has heard CONNECT.
+func (s *Socket) revive(ss *savedSession, after uint64) (subs []core.Subscription, carried []*encodedEvent, ok bool) {
 	if s.User() != ss.User {
-		s.pid = randomID() // not the saved socket's user: a new socket
-		return nil, false
+		s.pid = s.srv.newPID() // not the saved socket's user: a new socket
+		return nil, nil, false
 	}
 	for ch := range ss.Marks {
 		since := ss.sinceFor(ch, after)
@@ -226,10 +252,42 @@ func (s *Socket) revive(ss *savedSession, after uint64) (subs []core.Subscriptio
 		if e != nil || !sub.Resume.Recovered {
 			startAll(subs) // ends the wait; the rooms are left at once
 			s.LeaveAll()
-			s.pid = randomID() // the client is told it did not recover
-			return nil, false
+			s.pid = s.srv.newPID() // the client is told it did not recover
+			return nil, nil, false
+		}
+	}
+	// The socket's offsets go on from where its client stands, whichever
+	// node numbered them.
+	s.srv.offsetsFrom(max(ss.Last, after))
+	s.out.mu.Lock()
+	s.out.trimmed = after
+	s.out.mu.Unlock()
+	for _, se := range ss.Carried {
+		if se.Offset > after {
+			carried = append(carried, se.event())
 		}
 	}
 	s.recovered.Store(true)
-	return subs, true
+	return subs, carried, true
+}
+
+// event is the saved event as the socket sends it again.
+func (se savedEvent) event() *encodedEvent {
+	ev := newEncodedEvent(se.Text, se.Bins, false)
+	n := &ev.numbered
+	n.once.Do(func() {
+		n.offset, n.at, n.text = se.Offset, time.Unix(0, se.At), se.Text
+		n.frame = websocket.TextFrame(append([]byte{'4'}, se.Text...))
+	})
+	return ev
+}
+
+// offsetsFrom makes the server number its next events after n.
+func (srv *Server) offsetsFrom(n uint64) {
+	for {
+		cur := srv.offsets.Load()
+		if cur >= n || srv.offsets.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }

@@ -45,6 +45,13 @@ func (r *recoveryStore) all() []*Socket {
 	return out
 }
 
+// holds reports whether a socket is kept under pid.
+func (r *recoveryStore) holds(pid string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sockets[pid] != nil
+}
+
 // take removes and returns the socket kept under pid in namespace nsp.
 func (r *recoveryStore) take(pid string, nsp *Namespace) *Socket {
 	r.mu.Lock()
@@ -198,6 +205,7 @@ func (srv *Server) expireLoop() {
 			}
 			if now.Sub(lastTrim) >= srv.cfg.RecoveryWindow/4 {
 				srv.trimLogs(now.Add(-srv.cfg.RecoveryWindow))
+				srv.handoffs.forget(now.Add(-srv.cfg.RecoveryWindow))
 				lastTrim = now
 			}
 		}

@@ -33,6 +33,8 @@ type Server struct {
 
 	// recovery keeps sockets whose transport dropped, by private id.
 	recovery recoveryStore
+	// handoffs are the kept sockets handed over to other nodes.
+	handoffs handoffs
 	// fwd forwards requests for sessions other nodes hold.
 	fwd *forwarder
 	// sessions are the sockets saved in data_dir across a restart.
@@ -65,6 +67,7 @@ func newServer(c *core.Core, cfg Config, ws *websocket.Engine, dataDir string) (
 		s.dynamic = re
 	}
 	s.recovery.init()
+	s.handoffs.init()
 	s.fwd = newForwarder(c)
 	if err := s.loadSessions(dataDir); err != nil {
 		return nil, fmt.Errorf("socket.io: sockets saved in data_dir: %w", err)
@@ -128,10 +131,7 @@ func (s *Server) Of(name string) *Namespace {
 // namespace finds the namespace a client asks for: declared, or admitted
 // by the dynamic pattern (and then created).
 func (s *Server) namespace(name string) *Namespace {
-	s.mu.RLock()
-	n := s.nsps[name]
-	s.mu.RUnlock()
-	if n != nil {
+	if n := s.existing(name); n != nil {
 		return n
 	}
 	if s.dynamic != nil && s.dynamic.MatchString(name) && s.dynamicCount.Add(1) <= maxDynamicNamespaces {

@@ -50,12 +50,27 @@ func (c *Core) ownURL() string {
 
 // NodeURL is the URL node id announced, if it is a live node.
 func (c *Core) NodeURL(ctx context.Context, id string) (string, bool) {
+	url, _ := c.lookupNode(ctx, id, func(url string, ok bool) bool { return ok && url != "" })
+	return url, url != ""
+}
+
+// NodeLive reports whether node id is a live node, as the last registry
+// read had it (read again if it did not list the node).
+func (c *Core) NodeLive(ctx context.Context, id string) bool {
+	_, ok := c.lookupNode(ctx, id, func(_ string, ok bool) bool { return ok })
+	return ok
+}
+
+// lookupNode finds node id in the last registry read; unless found says
+// that will do, it reads the registry again, at most once per
+// refreshEvery.
+func (c *Core) lookupNode(ctx context.Context, id string, found func(url string, ok bool) bool) (string, bool) {
 	a := &c.addrs
 	a.mu.Lock()
 	url, ok := a.byNode[id]
-	if ok && url != "" || time.Since(a.missed) < refreshEvery {
+	if found(url, ok) || time.Since(a.missed) < refreshEvery {
 		a.mu.Unlock()
-		return url, ok && url != ""
+		return url, ok
 	}
 	a.missed = time.Now()
 	a.mu.Unlock()
@@ -67,8 +82,8 @@ func (c *Core) NodeURL(ctx context.Context, id string) (string, bool) {
 	c.learnURLs(nodes)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	url = a.byNode[id]
-	return url, url != ""
+	url, ok = a.byNode[id]
+	return url, ok
 }
 
 // learnURLs keeps the URLs of a registry read.

@@ -93,16 +93,8 @@ func (c *Core) Ask(ctx context.Context, op string, args any, timeout time.Durati
 		return Answers{}, fmt.Errorf("core: encoding %s: %w", op, err)
 	}
 	nodes := c.liveNodes(ctx)
-	id := c.cluster.seq.Add(1)
-	cl := &call{answers: make(chan Answer, len(nodes)+4)}
-	c.cluster.mu.Lock()
-	c.cluster.calls[id] = cl
-	c.cluster.mu.Unlock()
-	defer func() {
-		c.cluster.mu.Lock()
-		delete(c.cluster.calls, id)
-		c.cluster.mu.Unlock()
-	}()
+	id, cl := c.cluster.open(len(nodes) + 4)
+	defer c.cluster.finish(id)
 	msg, _ := json.Marshal(controlMessage{ID: id, From: c.id, Op: op, Args: raw})
 	if err := c.broker.Control(ctx, "", msg); err != nil {
 		return Answers{}, c.brokerFailed("control", "asking the cluster", err)
@@ -112,6 +104,54 @@ func (c *Core) Ask(ctx context.Context, op string, args any, timeout time.Durati
 		c.metrics.PartialAnswers.Inc()
 	}
 	return a, nil
+}
+
+// ErrNoAnswer is AskNode's error when the node did not answer in time.
+var ErrNoAnswer = errors.New("no answer from the node")
+
+// AskNode puts a question to the node named node alone and waits at most
+// timeout for its answer: the reply, or the node's error.
+func (c *Core) AskNode(ctx context.Context, node, op string, args any, timeout time.Duration) (json.RawMessage, error) {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return nil, fmt.Errorf("core: encoding %s: %w", op, err)
+	}
+	id, cl := c.cluster.open(1)
+	defer c.cluster.finish(id)
+	msg, _ := json.Marshal(controlMessage{ID: id, From: c.id, Op: op, Args: raw})
+	if err := c.broker.Control(ctx, node, msg); err != nil {
+		return nil, c.brokerFailed("control", "asking a node", err)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case a := <-cl.answers:
+		if a.Err != "" {
+			return nil, fmt.Errorf("node %s: %s", node, a.Err)
+		}
+		return a.Reply, nil
+	case <-timer.C:
+		return nil, fmt.Errorf("%w: node %s, within %s", ErrNoAnswer, node, timeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// open registers a question, numbered, for up to size answers.
+func (cs *cluster) open(size int) (uint64, *call) {
+	id := cs.seq.Add(1)
+	cl := &call{answers: make(chan Answer, size)}
+	cs.mu.Lock()
+	cs.calls[id] = cl
+	cs.mu.Unlock()
+	return id, cl
+}
+
+// finish forgets question id: later answers are dropped.
+func (cs *cluster) finish(id uint64) {
+	cs.mu.Lock()
+	delete(cs.calls, id)
+	cs.mu.Unlock()
 }
 
 // Tell sends a message of kind op to every other node; none answers.

@@ -1,0 +1,191 @@
+package socketio_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/protocol/sioproto"
+	"github.com/heraldhq/herald/internal/testservices"
+	sio "github.com/heraldhq/herald/socketio"
+)
+
+// roaming is a Socket.IO client whose connection moves between the
+// nodes of a cluster: every node puts a new socket in streamRoom, and
+// reports what it saw.
+type roaming struct {
+	nodes       []*node
+	sid, pid    string
+	offset      string
+	recovered   chan bool
+	disconnects chan string
+}
+
+func startRoaming(t *testing.T, nodes []*node) *roaming {
+	r := &roaming{nodes: nodes, recovered: make(chan bool, 16), disconnects: make(chan string, 16)}
+	for _, n := range nodes {
+		io := n.SocketIO()
+		io.OnConnect("/", func(s *sio.Socket) error {
+			r.recovered <- s.Recovered()
+			if s.Recovered() {
+				return nil
+			}
+			return s.Join(streamRoom)
+		})
+		io.OnDisconnect("/", func(_ *sio.Socket, reason string) { r.disconnects <- reason })
+	}
+	return r
+}
+
+// connect connects to node i, recovering if the client has a pid, and
+// returns the client and whether the node said it recovered.
+func (r *roaming) connect(t *testing.T, i int) (*sioClient, bool) {
+	t.Helper()
+	c := dialSIO(t, r.nodes[i], "")
+	var auth any
+	if r.pid != "" {
+		auth = map[string]string{"pid": r.pid, "offset": r.offset}
+	}
+	p := c.connect("/", auth)
+	if p.Type != sioproto.Connect {
+		t.Fatalf("CONNECT to node %d answered with %s %s", i, p.Type, p.Data)
+	}
+	var hello struct{ SID, PID string }
+	json.Unmarshal(p.Data, &hello)
+	recovered := <-r.recovered
+	if recovered != (hello.SID == r.sid && hello.PID == r.pid) {
+		t.Fatalf("node %d: Recovered() %v, but sid %q pid %q (had %q %q)", i, recovered, hello.SID, hello.PID, r.sid, r.pid)
+	}
+	r.sid, r.pid = hello.SID, hello.PID
+	return c, recovered
+}
+
+// drop closes c's transport and waits until its node keeps the socket.
+func (r *roaming) drop(t *testing.T, c *sioClient) {
+	t.Helper()
+	c.ws.Close()
+	if reason := <-r.disconnects; reason != "transport close" {
+		t.Fatalf("disconnected for %q", reason)
+	}
+}
+
+// receive reads the room broadcasts from..to and the direct emits named,
+// in any interleaving but each in order, and keeps the last offset.
+func (r *roaming) receive(t *testing.T, c *sioClient, from, to int, direct ...string) {
+	t.Helper()
+	next, d := from, 0
+	for next <= to || d < len(direct) {
+		p := c.next()
+		if p.Type != sioproto.Event {
+			continue
+		}
+		args, _ := p.Args()
+		switch name, _ := p.EventName(); name {
+		case "message":
+			if string(args[0].JSON) != fmt.Sprint(next) {
+				t.Fatalf("room broadcast %s, want %d", args[0].JSON, next)
+			}
+			next++
+		case "direct":
+			if d == len(direct) || str(t, args[0]) != direct[d] {
+				t.Fatalf("direct emit %s, want %v[%d]", args[0].JSON, direct, d)
+			}
+			d++
+		default:
+			continue
+		}
+		r.offset = lastOffset(t, args)
+	}
+}
+
+func publishRound(t *testing.T, nodes []*node, from, to int) {
+	for i := from; i <= to; i++ {
+		nodes[i%len(nodes)].publish(t, fmt.Sprintf(`{"channel":%q,"data":%d}`, streamRoom, i))
+	}
+}
+
+// A client whose connection moves to another node gets its socket back
+// there: same id and pid, its rooms, the room broadcasts it missed from
+// the streams and the emits to it alone from the old node's log, once
+// and in order. It can move on again (the node that made its pid points
+// to where it went), and a socket is handed over once.
+func crossNodeRecovery(t *testing.T, broker string) {
+	nodes := startSIOCluster(t, 3, broker, withStreams(100, 3))
+	r := startRoaming(t, nodes)
+	c, _ := r.connect(t, 0)
+	waitJoined(t, nodes[0], streamRoom)
+	publishRound(t, nodes, 0, 0)
+	r.receive(t, c, 0, 0)
+	r.drop(t, c)
+
+	publishRound(t, nodes, 1, 10) // more than the log keeps
+	if err := nodes[2].SocketIO().BroadcastToRoom("/", r.sid, "direct", "a"); err != nil {
+		t.Fatal(err)
+	}
+	// The emit crosses the broker to the node that keeps the socket.
+	time.Sleep(200 * time.Millisecond)
+	sid := r.sid
+	c, recovered := r.connect(t, 1)
+	if !recovered || r.sid != sid {
+		t.Fatalf("not recovered on another node: sid %q, want %q", r.sid, sid)
+	}
+	r.receive(t, c, 1, 10, "a")
+	if nodes[0].SocketIO().Socket("/", sid) != nil || nodes[0].SocketIO().RoomLen("/", streamRoom) != 0 {
+		t.Fatal("the old node still holds the socket")
+	}
+	if n := nodes[1].SocketIO().RoomLen("/", streamRoom); n != 1 {
+		t.Fatalf("%d sockets in the room on the new node, want 1", n)
+	}
+	publishRound(t, nodes, 11, 11)
+	r.receive(t, c, 11, 11)
+	c.noEvent("/", "message", 100*time.Millisecond)
+
+	// Again, from the second node to the third.
+	r.drop(t, c)
+	publishRound(t, nodes, 12, 15)
+	c, recovered = r.connect(t, 2)
+	if !recovered || r.sid != sid {
+		t.Fatalf("not recovered on a third node: sid %q, want %q", r.sid, sid)
+	}
+	r.receive(t, c, 12, 15)
+
+	// A socket is handed over once: its pid and an old offset, again,
+	// get a new socket.
+	pid := r.pid
+	if _, recovered := r.connect(t, 0); recovered || r.pid == pid {
+		t.Fatal("a socket still connected on another node was handed over")
+	}
+}
+
+func TestCrossNodeRecoveryOnRedis(t *testing.T) {
+	crossNodeRecovery(t, testservices.Redis(t))
+}
+
+func TestCrossNodeRecoveryOnNATS(t *testing.T) {
+	crossNodeRecovery(t, testservices.NATS(t))
+}
+
+// A socket in a room whose channel keeps no stream is not handed over:
+// only its node saw that room's broadcasts. The client gets a new socket
+// elsewhere, and the old node lets the kept one go.
+func TestCrossNodeRecoveryNeedsStreams(t *testing.T) {
+	nodes := startSIOCluster(t, 2, testservices.Redis(t), func(c *herald.Config) { c.SocketIO.RecoveryEvents = 10 })
+	r := startRoaming(t, nodes)
+	c, _ := r.connect(t, 0)
+	if ack := c.emit("/", true, "herald:join", "plain-room"); len(ack) == 0 {
+		t.Fatal("join: no ack")
+	}
+	waitJoined(t, nodes[0], "plain-room")
+	nodes[1].publish(t, `{"channel":"feed:live","data":0}`)
+	r.receive(t, c, 0, 0)
+	sid := r.sid
+	r.drop(t, c)
+	if _, recovered := r.connect(t, 1); recovered || r.sid == sid {
+		t.Fatal("recovered on another node although a room keeps no stream")
+	}
+	waitUntil(t, "the old node let the kept socket go", func() bool {
+		return nodes[0].SocketIO().Socket("/", sid) == nil
+	})
+}
