@@ -6,7 +6,10 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/heraldhq/herald/internal/core"
 )
 
 // In a cluster a client whose transport dropped may come back through
@@ -24,7 +27,13 @@ const opHandover = "sio.handover"
 
 const (
 	// handoverTimeout bounds one node's answer; the CONNECT waits for it.
-	handoverTimeout = time.Second
+	// A node that is shutting down answers once it has stored its
+	// sockets (within storeTimeout, but quickly for all but many).
+	handoverTimeout = 2 * time.Second
+	// storeTimeout bounds storing the sockets at shutdown, and
+	// storeWorkers are the puts in flight.
+	storeTimeout = 5 * time.Second
+	storeWorkers = 32
 	// maxHandoverHops bounds how many nodes a socket is followed through.
 	maxHandoverHops = 4
 	// maxHandovers bounds the CONNECTs a node waits on other nodes for at
@@ -41,10 +50,12 @@ type handoverArgs struct {
 	To    string `json:"to"`
 }
 
-// handoverReply is the socket, or the node it went to, or neither.
+// handoverReply is the socket, or the node it went to, or word that the
+// node is shutting down and has stored its sockets in the shared broker.
 type handoverReply struct {
 	Session *savedSession `json:"session,omitempty"`
 	Moved   string        `json:"moved,omitempty"`
+	Stored  bool          `json:"stored,omitempty"`
 }
 
 // handoffs remembers, by pid, the node each socket handed over went to.
@@ -98,10 +109,18 @@ func (srv *Server) newPID() string {
 }
 
 // handOver answers another node's handoverArgs.
-func (srv *Server) handOver(_ context.Context, raw json.RawMessage) (any, error) {
+func (srv *Server) handOver(ctx context.Context, raw json.RawMessage) (any, error) {
 	var a handoverArgs
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return nil, err
+	}
+	if srv.closing.Load() {
+		// Its sockets go to the shared broker: answer once they are there.
+		select {
+		case <-srv.sessions.written:
+		case <-ctx.Done():
+		}
+		return handoverReply{Stored: true}, nil
 	}
 	if n := srv.existing(a.Nsp); n != nil {
 		if s := srv.recovery.take(a.PID, n); s != nil {
@@ -156,17 +175,32 @@ func (srv *Server) holderOf(n *Namespace, auth []byte) (handoverArgs, string, bo
 	return handoverArgs{PID: a.PID, Nsp: n.name, After: after, To: own}, node, true
 }
 
-// fetchSession asks node, and the nodes it points to, for the socket;
-// nil when none hands it over.
+// fetchSession asks node, and the nodes it points to, for the socket,
+// and the shared broker when the trail ends at a node that is gone or
+// going (it stored its sockets as it shut down); nil when none has it.
 func (srv *Server) fetchSession(ctx context.Context, a handoverArgs, node string) *savedSession {
+	ss, stored := srv.followHandoffs(ctx, a, node)
+	if ss == nil && stored {
+		ss = srv.takeStored(ctx, a)
+	}
+	if ss == nil || ss.Namespace != a.Nsp || !srv.givesBack(ss, a.After) {
+		return nil
+	}
+	return ss
+}
+
+// followHandoffs asks node, and the nodes it points to, for the socket.
+// stored says the trail ended at a node that did not answer or is
+// shutting down: the socket may be in the shared broker.
+func (srv *Server) followHandoffs(ctx context.Context, a handoverArgs, node string) (ss *savedSession, stored bool) {
 	seen := map[string]bool{srv.core.ID(): true}
 	for range maxHandoverHops {
 		if seen[node] {
-			return nil
+			return nil, false
 		}
 		seen[node] = true
 		if !srv.core.NodeLive(ctx, node) {
-			return nil // gone, and its kept sockets with it
+			return nil, true
 		}
 		raw, err := srv.core.AskNode(ctx, node, opHandover, a, handoverTimeout)
 		var r handoverReply
@@ -174,20 +208,64 @@ func (srv *Server) fetchSession(ctx context.Context, a handoverArgs, node string
 			err = json.Unmarshal(raw, &r)
 		}
 		switch {
+		case errors.Is(err, core.ErrNoAnswer):
+			return nil, true
 		case err != nil:
-			if !errors.Is(err, context.Canceled) {
+			if ctx.Err() == nil {
 				srv.core.Log().Warn("socket.io: asking a node for a socket to recover", "node", node, "err", err)
 			}
-			return nil
-		case r.Session != nil:
-			if r.Session.Namespace != a.Nsp || !srv.givesBack(r.Session, a.After) {
-				return nil
-			}
-			return r.Session
-		case r.Moved == "":
-			return nil
+			return nil, false
+		case r.Session != nil || r.Stored || r.Moved == "":
+			return r.Session, r.Stored
 		}
 		node = r.Moved
 	}
-	return nil
+	return nil, false
+}
+
+// takeStored takes the socket from the shared broker.
+func (srv *Server) takeStored(ctx context.Context, a handoverArgs) *savedSession {
+	b, err := srv.core.TakeSession(ctx, a.PID)
+	if err != nil || b == nil {
+		return nil
+	}
+	var ss savedSession
+	if err := json.Unmarshal(b, &ss); err != nil {
+		srv.core.Log().Warn("socket.io: a stored socket that does not decode", "err", err)
+		return nil
+	}
+	return &ss
+}
+
+// storeSessions puts the sockets the shutdown saved in the shared
+// broker, for whichever node their clients come back through, each for
+// what is left of its recovery window.
+func (srv *Server) storeSessions(ctx context.Context, list []*savedSession) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	work := make(chan *savedSession)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for range storeWorkers {
+		wg.Go(func() {
+			for ss := range work {
+				ttl := srv.cfg.RecoveryWindow - time.Since(time.Unix(0, ss.Gone))
+				b, err := json.Marshal(ss)
+				if ttl <= 0 || err != nil {
+					continue
+				}
+				if srv.core.KeepSession(ctx, ss.PID, b, ttl) != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	for _, ss := range list {
+		work <- ss
+	}
+	close(work)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		srv.core.Log().Error("socket.io: storing sockets for recovery on another node", "failed", n, "of", len(list))
+	}
 }

@@ -28,11 +28,12 @@ func startRoaming(t *testing.T, nodes []*node) *roaming {
 	for _, n := range nodes {
 		io := n.SocketIO()
 		io.OnConnect("/", func(s *sio.Socket) error {
-			r.recovered <- s.Recovered()
-			if s.Recovered() {
-				return nil
+			var err error
+			if !s.Recovered() {
+				err = s.Join(streamRoom) // the broker delivers the room here once it returns
 			}
-			return s.Join(streamRoom)
+			r.recovered <- s.Recovered()
+			return err
 		})
 		io.OnDisconnect("/", func(_ *sio.Socket, reason string) { r.disconnects <- reason })
 	}
@@ -115,7 +116,6 @@ func crossNodeRecovery(t *testing.T, broker string) {
 	nodes := startSIOCluster(t, 3, broker, withStreams(100, 3))
 	r := startRoaming(t, nodes)
 	c, _ := r.connect(t, 0)
-	waitJoined(t, nodes[0], streamRoom)
 	publishRound(t, nodes, 0, 0)
 	r.receive(t, c, 0, 0)
 	r.drop(t, c)
@@ -177,7 +177,6 @@ func TestCrossNodeRecoveryNeedsStreams(t *testing.T) {
 	if ack := c.emit("/", true, "herald:join", "plain-room"); len(ack) == 0 {
 		t.Fatal("join: no ack")
 	}
-	waitJoined(t, nodes[0], "plain-room")
 	nodes[1].publish(t, `{"channel":"feed:live","data":0}`)
 	r.receive(t, c, 0, 0)
 	sid := r.sid
@@ -188,4 +187,48 @@ func TestCrossNodeRecoveryNeedsStreams(t *testing.T) {
 	waitUntil(t, "the old node let the kept socket go", func() bool {
 		return nodes[0].SocketIO().Socket("/", sid) == nil
 	})
+}
+
+// A node that shuts down stores its sockets in the shared broker; a
+// client that comes back through another node gets its socket there,
+// once.
+func crossNodeRecoveryAfterShutdown(t *testing.T, broker string) {
+	nodes := startSIOCluster(t, 2, broker, withStreams(100, 3))
+	r := startRoaming(t, nodes)
+	c, _ := r.connect(t, 0)
+	publishRound(t, nodes, 0, 0)
+	r.receive(t, c, 0, 0)
+	if err := nodes[0].Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if reason := <-r.disconnects; reason != "server shutting down" {
+		t.Fatalf("disconnected for %q", reason)
+	}
+	nodes[0].srv.Close()
+	for i := 1; i <= 5; i++ {
+		nodes[1].publish(t, fmt.Sprintf(`{"channel":%q,"data":%d}`, streamRoom, i))
+	}
+	sid, pid, offset := r.sid, r.pid, r.offset
+	c, recovered := r.connect(t, 1)
+	if !recovered || r.sid != sid {
+		t.Fatalf("not recovered after its node shut down: sid %q, want %q", r.sid, sid)
+	}
+	r.receive(t, c, 1, 5)
+	nodes[1].publish(t, fmt.Sprintf(`{"channel":%q,"data":6}`, streamRoom))
+	r.receive(t, c, 6, 6)
+	c.noEvent("/", "message", 100*time.Millisecond)
+
+	// Given back once.
+	r.sid, r.pid, r.offset = sid, pid, offset
+	if _, recovered := r.connect(t, 1); recovered {
+		t.Fatal("a stored socket was given back twice")
+	}
+}
+
+func TestCrossNodeRecoveryAfterShutdownOnRedis(t *testing.T) {
+	crossNodeRecoveryAfterShutdown(t, testservices.Redis(t))
+}
+
+func TestCrossNodeRecoveryAfterShutdownOnNATS(t *testing.T) {
+	crossNodeRecoveryAfterShutdown(t, testservices.NATS(t))
 }

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -79,13 +80,15 @@ type sessionStore struct {
 	saved map[string]*savedSession
 	// ending are the sessions of sockets the shutdown ended.
 	ending []*savedSession
+	// written is closed once the shutdown has saved them.
+	written chan struct{}
 }
 
 // loadSessions reads the sessions a previous node saved and removes the file: a
 // session is given back once at most.
 func (srv *Server) loadSessions(dir string) error {
 	st := &srv.sessions
-	st.dir, st.saved = dir, map[string]*savedSession{}
+	st.dir, st.saved, st.written = dir, map[string]*savedSession{}, make(chan struct{})
 	if dir == "" || !srv.recoveryOn() {
 		return nil
 	}
@@ -108,9 +111,10 @@ func (srv *Server) loadSessions(dir string) error {
 	return os.Remove(path)
 }
 
-// saving reports whether a socket ending for reason is to be saved.
+// saving reports whether a socket ending for reason is to be saved: in
+// data_dir, or in a cluster in the shared broker (handover.go).
 func (srv *Server) saving(reason string) bool {
-	return srv.sessions.dir != "" && srv.closing.Load() && srv.recoveryOn() && recoverableReasons[reason]
+	return (srv.sessions.dir != "" || srv.core.Clustered()) && srv.closing.Load() && srv.recoveryOn() && recoverableReasons[reason]
 }
 
 // keepForRestart records the socket for the next node on data_dir, when
@@ -156,10 +160,11 @@ func (s *Socket) snapshot(gone time.Time, after uint64) *savedSession {
 }
 
 // writeSessions saves the ended sockets, and those saved before that
-// are still within the window, for the next node.
-func (srv *Server) writeSessions() {
+// are still within the window, for the next node: in the shared broker
+// in a cluster, else in data_dir.
+func (srv *Server) writeSessions(ctx context.Context) {
 	st := &srv.sessions
-	if st.dir == "" || !srv.recoveryOn() {
+	if !srv.recoveryOn() || st.dir == "" && !srv.core.Clustered() {
 		return
 	}
 	st.mu.Lock()
@@ -171,6 +176,10 @@ func (srv *Server) writeSessions() {
 	}
 	st.mu.Unlock()
 	if len(f.Sessions) == 0 {
+		return
+	}
+	if srv.core.Clustered() {
+		srv.storeSessions(ctx, f.Sessions)
 		return
 	}
 	b, err := json.Marshal(f)

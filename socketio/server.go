@@ -101,7 +101,8 @@ func (s *Server) shutdown(ctx context.Context) {
 		for _, so := range s.recovery.all() {
 			so.close("server shutting down")
 		}
-		s.writeSessions()
+		s.writeSessions(ctx)
+		close(s.sessions.written)
 		close(s.done)
 	})
 }

@@ -76,13 +76,17 @@ func (o *outbox) mark(ch string) (streamMark, bool) {
 // joinedAt records where the stream of room channel ch stood when the
 // socket joined it: a client that was sent nothing of it since has it up
 // to there. Later deliveries, in flight at the join included, overwrite
-// it in fan-out's order.
+// it in fan-out's order; one delivered before the join returned, on a
+// broker that delivers as soon as it is subscribed, is not undone.
 func (s *Socket) joinedAt(ch string, pos core.Subscription) {
 	if !s.srv.recoveryOn() || !s.srv.keepsStream(ch) {
 		return
 	}
+	m := streamMark{channel: ch, offset: pos.Position.Offset, epoch: pos.Position.Epoch}
 	s.out.mu.Lock()
-	s.out.passed(streamMark{channel: ch, offset: pos.Position.Offset, epoch: pos.Position.Epoch})
+	if had, ok := s.out.mark(ch); !ok || had.epoch != m.epoch || had.offset < m.offset {
+		s.out.passed(m)
+	}
 	s.out.mu.Unlock()
 }
 

@@ -149,10 +149,11 @@ type NodeInfo struct {
 	Delivered   int64     `json:"delivered"`
 }
 
-// Backend is what a node runs on: a broker, and the presence and node
-// registry that go with it.
+// Backend is what a node runs on: a broker, and the presence, node
+// registry and sessions that go with it (no sessions on one node).
 type Backend struct {
 	Broker   Broker
 	Presence PresenceManager
 	Registry Registry
+	Sessions Sessions
 }

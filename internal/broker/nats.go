@@ -104,15 +104,19 @@ func NewNATSBackend(opts NATSOptions) (Backend, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*natsRequestTimeout)
 	defer cancel()
-	presence, err := newNATSPresence(ctx, b.js, link, opts)
+	bk := Backend{Broker: b}
+	bk.Presence, err = newNATSPresence(ctx, b.js, link, opts)
 	if err == nil {
-		var registry *NATSRegistry
-		if registry, err = newNATSRegistry(ctx, b.js, link, opts); err == nil {
-			return Backend{Broker: b, Presence: presence, Registry: registry}, nil
-		}
+		bk.Registry, err = newNATSRegistry(ctx, b.js, link, opts)
 	}
-	nc.Close()
-	return Backend{}, err
+	if err == nil {
+		bk.Sessions, err = newNATSSessions(ctx, b.js, link, opts)
+	}
+	if err != nil {
+		nc.Close()
+		return Backend{}, err
+	}
+	return bk, nil
 }
 
 // natsConnect opens the shared connection. It reconnects for ever, and

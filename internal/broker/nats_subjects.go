@@ -59,3 +59,4 @@ func (s natsSubjects) presenceBucket() string {
 	return s.prefix + "_presence"
 }
 func (s natsSubjects) registryBucket() string { return s.prefix + "_nodes" }
+func (s natsSubjects) sessionsBucket() string { return s.prefix + "_sessions" }

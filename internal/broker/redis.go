@@ -120,6 +120,7 @@ func NewRedisBackend(opts RedisOptions) (Backend, error) {
 			metaTTLms: strconv.FormatInt(opts.MetaTTL.Milliseconds(), 10)},
 		Presence: &RedisPresence{set: expiringSet{client: client, ttl: opts.PresenceTTL}, keys: k},
 		Registry: &RedisRegistry{set: expiringSet{client: client, ttl: opts.RegistryTTL}, keys: k},
+		Sessions: &RedisSessions{client: client, keys: k},
 	}, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
 )
 
 // AskTimeout is how long a question to the cluster waits for the nodes'
@@ -119,7 +121,9 @@ func (c *Core) AskNode(ctx context.Context, node, op string, args any, timeout t
 	id, cl := c.cluster.open(1)
 	defer c.cluster.finish(id)
 	msg, _ := json.Marshal(controlMessage{ID: id, From: c.id, Op: op, Args: raw})
-	if err := c.broker.Control(ctx, node, msg); err != nil {
+	if err := c.broker.Control(ctx, node, msg); errors.Is(err, broker.ErrNoSuchNode) {
+		return nil, fmt.Errorf("%w: node %s is not there", ErrNoAnswer, node)
+	} else if err != nil {
 		return nil, c.brokerFailed("control", "asking a node", err)
 	}
 	timer := time.NewTimer(timeout)

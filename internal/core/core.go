@@ -105,6 +105,7 @@ type Core struct {
 	broker   broker.Broker
 	presence broker.PresenceManager
 	registry broker.Registry
+	sessions broker.Sessions // nil on one node
 	cluster  *cluster
 	addrs    addresses
 	routes   routes
@@ -156,7 +157,7 @@ func New(cfg Config, opts Options) (*Core, error) {
 		b = broker.Backend{Broker: broker.NewMemoryBroker(cfg.HistoryMetaTTL, opts.Streams),
 			Presence: broker.NewMemoryPresence(), Registry: broker.NewMemoryRegistry()}
 	}
-	c.broker, c.presence, c.registry = b.Broker, b.Presence, b.Registry
+	c.broker, c.presence, c.registry, c.sessions = b.Broker, b.Presence, b.Registry, b.Sessions
 	if err := c.broker.Run(c.id, events{c}); err != nil {
 		c.hub.Close()
 		return nil, err

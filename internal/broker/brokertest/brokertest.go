@@ -89,6 +89,7 @@ func Run(t *testing.T, s Setup) {
 	t.Run("Control", func(t *testing.T) { testControl(t, s) })
 	t.Run("Presence", func(t *testing.T) { testPresence(t, s) })
 	t.Run("Registry", func(t *testing.T) { testRegistry(t, s) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, s) })
 	if s.MultiNode {
 		t.Run("OnlySubscribedNodesReceive", func(t *testing.T) { testOnlySubscribed(t, s) })
 	}
