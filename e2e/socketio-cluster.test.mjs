@@ -23,7 +23,8 @@ async function startCluster(broker, n) {
   writeFileSync(file, [
     `api_key: ${API_KEY}`, 'token_secret: cluster-e2e-secret', 'allow_anonymous: true',
     `broker: ${broker}`, 'cluster:', `  prefix: ${unique('e2e').replace(/[^A-Za-z0-9_-]/g, '_')}`, '  node_ttl: 3s',
-    'default_channel:', '  subscribe: anyone', 'log:', '  level: warn', '',
+    'default_channel:', '  subscribe: anyone', 'namespaces:', '  feed:', '    subscribe: anyone', '    history_size: 100',
+    'shutdown_delay: 0s', 'log:', '  level: warn', '',
   ].join('\n'));
   const nodes = [];
   for (let i = 0; i < n; i++) nodes.push(await startHerald({ args: ['--config', file] }));
@@ -32,6 +33,8 @@ async function startCluster(broker, n) {
       const r = await api(node.url, API_KEY, 'GET', '/api/info');
       return r.status === 200 && r.body.nodes.length === n && r.body.nodes.every((x) => x.url);
     }, { timeout: 15000, what: `${node.url} listing ${n} nodes with their URLs` });
+    const info = await api(node.url, API_KEY, 'GET', '/api/info');
+    node.id = info.body.nodes.find((x) => x.url.endsWith(`:${node.port}`)).id;
   }
   return nodes;
 }
@@ -136,7 +139,82 @@ async function pollingWithoutStickiness(broker) {
   }
 }
 
+/** The id of the node an Engine.IO session is on: its sid's first 8 characters. */
+const nodeOf = (s) => s.io.engine.id.slice(0, 8);
+
+/**
+ * A socket whose connection moves to another node recovers there: the
+ * official client, WebSocket only, through the round-robin proxy (each
+ * new connection goes to the next node). First its transport drops and it
+ * reconnects elsewhere; then the node it is on shuts down and it comes
+ * back through another. Each time socket.recovered is true, the id is the
+ * same, and every publication arrives once, in order.
+ */
+async function recoveryAcrossNodes(broker) {
+  const nodes = await startCluster(broker, 3);
+  const proxy = await roundRobin(nodes);
+  const s = io(proxy.url, { forceNew: true, transports: ['websocket'], reconnectionDelay: 200, reconnectionDelayMax: 400 });
+  try {
+    await within(new Promise((resolve) => s.once('connect', resolve)), 10000, 'the first connect');
+    const room = unique('feed:roam').replace(/[^A-Za-z0-9:_-]/g, '_');
+    const got = [];
+    s.on('message', (data) => got.push(data.n));
+    const reply = await within(s.emitWithAck('herald:join', room), 10000, 'herald:join');
+    assert.equal(reply.ok, true, JSON.stringify(reply));
+    let n = 0;
+    const live = [...nodes];
+    const publish = async (count) => {
+      for (let i = 0; i < count; i++) {
+        n++;
+        const r = await api(live[n % live.length].url, API_KEY, 'POST', '/api/publish', { channel: room, data: { n } });
+        assert.equal(r.status, 200, r.text);
+      }
+    };
+    const everything = () => Array.from({ length: n }, (_, i) => i + 1);
+    await publish(3);
+    await waitFor(() => got.length === n, { what: 'the first publications' });
+    const id = s.id;
+
+    // The transport drops; publications go on while the client is away.
+    const first = nodeOf(s);
+    const back = new Promise((resolve) => s.once('connect', resolve));
+    s.io.engine.close();
+    await publish(5);
+    await within(back, 10000, 'reconnecting after the transport dropped');
+    assert.notEqual(nodeOf(s), first, 'the proxy sent the reconnection to the same node');
+    assert.equal(s.recovered, true, 'not recovered on another node');
+    assert.equal(s.id, id);
+    await publish(2);
+    await waitFor(() => got.length >= n, { what: 'every publication after moving' });
+    assert.deepEqual(got, everything());
+
+    // The node shuts down; the client comes back through another one.
+    const holder = nodes.find((x) => x.id === nodeOf(s));
+    assert.ok(holder, `no node has id ${nodeOf(s)}`);
+    const again = new Promise((resolve) => s.once('connect', resolve));
+    await holder.stop();
+    live.splice(live.indexOf(holder), 1);
+    await publish(4);
+    await within(again, 15000, 'reconnecting after its node shut down');
+    assert.notEqual(nodeOf(s), holder.id);
+    assert.equal(s.recovered, true, 'not recovered after its node shut down');
+    assert.equal(s.id, id);
+    await publish(2);
+    await waitFor(() => got.length >= n, { what: 'every publication after the shutdown' });
+    assert.deepEqual(got, everything());
+  } finally {
+    s.disconnect();
+    proxy.close();
+    await Promise.all(nodes.map((x) => x.stop()));
+  }
+}
+
 describe('Socket.IO polling through a round-robin proxy (no sticky sessions)', () => {
   test('three nodes on Redis', () => pollingWithoutStickiness('redis://127.0.0.1:6379'));
   test('three nodes on NATS', () => pollingWithoutStickiness('nats://127.0.0.1:4222'));
+});
+
+describe('Socket.IO connection state recovery across nodes', () => {
+  test('on Redis', () => recoveryAcrossNodes('redis://127.0.0.1:6379'));
+  test('on NATS', () => recoveryAcrossNodes('nats://127.0.0.1:4222'));
 });

@@ -189,20 +189,23 @@ func TestCrossNodeRecoveryNeedsStreams(t *testing.T) {
 	})
 }
 
-// A node that shuts down stores its sockets in the shared broker; a
-// client that comes back through another node gets its socket there,
-// once.
+// A node that shuts down stores its sockets in the shared broker, those
+// kept for recovery with the emits to them alone; a client that comes
+// back through another node gets its socket there, once.
 func crossNodeRecoveryAfterShutdown(t *testing.T, broker string) {
 	nodes := startSIOCluster(t, 2, broker, withStreams(100, 3))
 	r := startRoaming(t, nodes)
 	c, _ := r.connect(t, 0)
 	publishRound(t, nodes, 0, 0)
 	r.receive(t, c, 0, 0)
-	if err := nodes[0].Shutdown(t.Context()); err != nil {
+	r.drop(t, c)
+	// An emit to the socket alone while it is kept goes with it.
+	if err := nodes[1].SocketIO().BroadcastToRoom("/", r.sid, "direct", "a"); err != nil {
 		t.Fatal(err)
 	}
-	if reason := <-r.disconnects; reason != "server shutting down" {
-		t.Fatalf("disconnected for %q", reason)
+	time.Sleep(200 * time.Millisecond) // it crosses the broker
+	if err := nodes[0].Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	nodes[0].srv.Close()
 	for i := 1; i <= 5; i++ {
@@ -213,7 +216,7 @@ func crossNodeRecoveryAfterShutdown(t *testing.T, broker string) {
 	if !recovered || r.sid != sid {
 		t.Fatalf("not recovered after its node shut down: sid %q, want %q", r.sid, sid)
 	}
-	r.receive(t, c, 1, 5)
+	r.receive(t, c, 1, 5, "a")
 	nodes[1].publish(t, fmt.Sprintf(`{"channel":%q,"data":6}`, streamRoom))
 	r.receive(t, c, 6, 6)
 	c.noEvent("/", "message", 100*time.Millisecond)
@@ -231,4 +234,17 @@ func TestCrossNodeRecoveryAfterShutdownOnRedis(t *testing.T) {
 
 func TestCrossNodeRecoveryAfterShutdownOnNATS(t *testing.T) {
 	crossNodeRecoveryAfterShutdown(t, testservices.NATS(t))
+}
+
+// A pid made up in another node's shape costs that node one question and
+// gets a new socket; so does one naming a node that is not there.
+func TestCrossNodeRecoveryOfAMadeUpPID(t *testing.T) {
+	nodes := startSIOCluster(t, 2, testservices.Redis(t))
+	r := startRoaming(t, nodes)
+	for _, pid := range []string{nodes[0].ID() + "AAAAAAAAAAAAAAAAAAAA", "0badc0deAAAAAAAAAAAAAAAAAAAA"} {
+		r.sid, r.pid, r.offset = "made-up", pid, "1"
+		if _, recovered := r.connect(t, 1); recovered {
+			t.Fatalf("a made-up pid %q recovered a socket", pid)
+		}
+	}
 }

@@ -175,16 +175,14 @@ func TestRecoveryAfterARestartWithTheStreamsOnDisk(t *testing.T) {
 		c.DataDir, c.History.Store = dir, herald.StoreDisk
 	}
 	a := startNode(t, onDisk)
-	d := &droppedSocket{n: a}
-	a.SocketIO().OnConnect("/", func(s *sio.Socket) error { return s.Join(streamRoom) })
-	c := dialSIO(t, a, "")
-	var hello struct{ SID, PID string }
-	json.Unmarshal(c.connect("/", nil).Data, &hello)
-	d.sid, d.pid = hello.SID, hello.PID
-	waitJoined(t, a, streamRoom)
-	a.publish(t, `{"channel":"feed:live","data":0}`)
-	d.offset = lastOffset(t, c.event("/", "message"))
-	if err := a.Shutdown(t.Context()); err != nil { // the client is still connected
+	d := dropInStreamRoom(t, a)
+	// An emit to the socket alone while it is kept: only the log has it,
+	// and the saved socket carries it over.
+	if err := a.SocketIO().BroadcastToRoom("/", d.sid, "direct", "a"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // fan-out logs it
+	if err := a.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	a.srv.Close()
@@ -208,6 +206,9 @@ func TestRecoveryAfterARestartWithTheStreamsOnDisk(t *testing.T) {
 	}
 	if !<-recovered {
 		t.Fatal("OnConnect did not see Recovered()")
+	}
+	if args := c2.event("/", "direct"); str(t, args[0]) != "a" {
+		t.Fatalf("the carried emit arrived as %v", args)
 	}
 	for want := 1; want <= 10; want++ {
 		if args := c2.event("/", "message"); string(args[0].JSON) != fmt.Sprint(want) {
