@@ -94,6 +94,7 @@ func (s *Socket) transportClosed(reason string) {
 	s.detach(reason)
 	s.notifyDisconnect(reason)
 	s.srv.recovery.keep(s)
+	s.srv.noteHolder(s.pid)
 }
 
 // detach tells the node the socket's client is gone for now: its

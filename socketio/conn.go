@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"sync"
@@ -28,8 +27,6 @@ type conn struct {
 	closed  bool
 	// counted is true when the node counted the connection.
 	counted bool
-	// fetching is true while a CONNECT waits for another node's socket.
-	fetching bool
 	// timer closes a connection that joins no namespace in time; nil
 	// once one is joined.
 	timer *time.Timer
@@ -149,8 +146,9 @@ func (c *conn) route(p sioproto.Packet) {
 	c.mu.Lock()
 	so := c.socket(p.Namespace)
 	c.mu.Unlock()
+	waiting := so == nil && c.srv.fetches.waiting(c, p.Namespace)
 	switch {
-	case so == nil && p.Type == sioproto.Connect:
+	case so == nil && !waiting && p.Type == sioproto.Connect:
 		c.connect(p.Namespace, p.Data)
 	case so != nil && p.Type != sioproto.Connect && p.Type != sioproto.ConnectError:
 		so.onPacket(p)
@@ -173,68 +171,92 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 		auth = json.RawMessage("{}")
 	}
 	saved, after := c.srv.takeSaved(n, auth)
-	if saved == nil && c.fetchElsewhere(n, auth) {
-		return
+	if saved == nil {
+		if a, ok := c.srv.elsewhere(auth); ok && c.startFetch(n.name) {
+			c.srv.closers.Add(1)
+			go c.fetchThenOpen(n, auth, a)
+			return
+		}
 	}
 	c.open(n, auth, saved, after)
 }
 
-// fetchElsewhere starts asking the node that holds the socket the CONNECT
-// payload's pid names for it, and reports whether it did; the CONNECT
-// goes on once the node has answered. A connection waits on one such
-// answer at a time, the node on maxHandovers.
-func (c *conn) fetchElsewhere(n *Namespace, auth json.RawMessage) bool {
-	a, node, ok := c.srv.holderOf(n, auth)
-	if !ok || c.srv.closing.Load() || !c.startFetching() {
-		return false
+// maxFetches bounds the CONNECTs of one connection waiting on the
+// cluster at once (a client reconnecting sends one per namespace).
+const maxFetches = 4
+
+// fetchThenOpen gets the socket the CONNECT asks for from the cluster,
+// then starts it. Should the connection be gone by then, the socket is
+// kept here for the client's next try.
+func (c *conn) fetchThenOpen(n *Namespace, auth json.RawMessage, a handoverArgs) {
+	defer c.srv.closers.Add(-1)
+	saved := c.srv.fetch(n, a)
+	c.srv.fetches.done(c, n.name)
+	if !c.open(n, auth, saved, a.After) && saved != nil {
+		c.srv.keepFetched(saved)
 	}
-	select {
-	case c.srv.handoffs.sem <- struct{}{}:
-	default:
-		c.setFetching(false)
-		return false
-	}
-	c.srv.closers.Add(1)
-	go func() {
-		defer c.srv.closers.Add(-1)
-		ctx, cancel := context.WithTimeout(context.Background(), maxHandoverHops*handoverTimeout)
-		saved := c.srv.fetchSession(ctx, a, node)
-		cancel()
-		<-c.srv.handoffs.sem
-		c.setFetching(false)
-		c.open(n, auth, saved, a.After)
-	}()
-	return true
 }
 
-func (c *conn) startFetching() bool {
+// startFetch notes that a CONNECT to nsp waits on the cluster: until it
+// is answered, another packet for nsp is out of place.
+func (c *conn) startFetch(nsp string) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fetching || c.closed {
-		return false
-	}
-	c.fetching = true
-	return true
-}
-
-func (c *conn) setFetching(v bool) {
-	c.mu.Lock()
-	c.fetching = v
+	closed := c.closed
 	c.mu.Unlock()
+	return !closed && c.srv.fetches.start(c, nsp)
 }
 
-// open starts the socket of a CONNECT, with the session it recovers.
-func (c *conn) open(n *Namespace, auth json.RawMessage, saved *savedSession, after uint64) {
+// fetches are the namespaces, by connection, whose CONNECT waits on the
+// cluster for the socket it recovers; kept off conn, which every client
+// has, for what few have for a moment.
+type fetches struct {
+	mu sync.Mutex
+	m  map[*conn][]string
+}
+
+func (f *fetches) start(c *conn, nsp string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.m[c]) >= maxFetches {
+		return false
+	}
+	if f.m == nil {
+		f.m = map[*conn][]string{}
+	}
+	f.m[c] = append(f.m[c], nsp)
+	return true
+}
+
+func (f *fetches) done(c *conn, nsp string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if left := slices.DeleteFunc(f.m[c], func(n string) bool { return n == nsp }); len(left) > 0 {
+		f.m[c] = left
+	} else {
+		delete(f.m, c)
+	}
+}
+
+func (f *fetches) waiting(c *conn, nsp string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Contains(f.m[c], nsp)
+}
+
+// open starts the socket of a CONNECT, with the session it recovers;
+// false when the connection has closed.
+func (c *conn) open(n *Namespace, auth json.RawMessage, saved *savedSession, after uint64) bool {
 	so := c.srv.newSocket(n, c, auth, saved)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		so.abandon()
-		return
+		return false
 	}
 	c.put(so)
 	c.mu.Unlock()
 	so.run(func() { so.admit(auth, saved, after) })
+	return true
 }
 
 // forget drops the socket of namespace nsp from the connection.

@@ -5,99 +5,61 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/internal/core"
 )
 
 // In a cluster a client whose transport dropped may come back through
-// any node. A private id starts with the id of the node that made it;
-// a node given a pid it holds no socket for asks that node alone, which
-// hands the kept socket over once (its rooms' positions in their streams
-// and the emits to it alone that its log holds) and ends it, remembering
-// where it went for recovery_window: a client that moves again is
-// followed there, a few nodes at most. The new node gives the socket back
-// as one saved before a restart (persist.go), the CONNECT being checked
-// as a new one's. A socket in a room whose channel keeps no stream is not
-// handed over: only the old node saw that room's broadcasts.
+// any node. A private id starts with the id of the node that made it. A
+// node given a pid it holds no socket for asks that node, which hands
+// its kept socket over once (where its client stands in each room's
+// stream, and the emits to it alone that its log holds) and ends it.
+// When that node no longer has it, the shared broker may: a node keeping
+// a socket that came from elsewhere notes there, at each drop, that it
+// has it; a node that shuts down stores its sockets there. The new node
+// gives the socket back as one saved before a restart (persist.go), the
+// CONNECT being checked as a new one's. A socket in a room whose channel
+// keeps no stream is not handed over: only its node saw that room's
+// broadcasts.
 
 const opHandover = "sio.handover"
 
 const (
 	// handoverTimeout bounds one node's answer; the CONNECT waits for it.
-	// A node that is shutting down answers once it has stored its
-	// sockets (within storeTimeout, but quickly for all but many).
 	handoverTimeout = 2 * time.Second
-	// storeTimeout bounds storing the sockets at shutdown, and
-	// storeWorkers are the puts in flight.
+	// storeTimeout bounds storing the sockets at shutdown, and the wait of
+	// a CONNECT for one of them; storeWorkers are the puts in flight.
 	storeTimeout = 5 * time.Second
 	storeWorkers = 32
-	// maxHandoverHops bounds how many nodes a socket is followed through.
-	maxHandoverHops = 4
-	// maxHandovers bounds the CONNECTs a node waits on other nodes for at
+	// maxHandovers bounds the CONNECTs a node waits on the cluster for at
 	// once; past it a CONNECT goes on as a new socket's.
 	maxHandovers = 256
+	// maxCarriedBytes bounds the emits a handed-over socket carries, well
+	// under a broker message's size (NATS: 1 MiB by default).
+	maxCarriedBytes = 256 << 10
 )
 
 // handoverArgs ask a node for the socket kept under PID in namespace Nsp,
-// for a client that has every event up to After, moving to node To.
+// for a client that has every event up to After.
 type handoverArgs struct {
 	PID   string `json:"pid"`
 	Nsp   string `json:"nsp"`
 	After uint64 `json:"after"`
-	To    string `json:"to"`
 }
 
-// handoverReply is the socket, or the node it went to, or word that the
-// node is shutting down and has stored its sockets in the shared broker.
+// handoverReply is the socket, or word that the node is shutting down
+// and stores its sockets in the shared broker.
 type handoverReply struct {
 	Session *savedSession `json:"session,omitempty"`
-	Moved   string        `json:"moved,omitempty"`
 	Stored  bool          `json:"stored,omitempty"`
 }
 
-// handoffs remembers, by pid, the node each socket handed over went to.
-type handoffs struct {
-	mu  sync.Mutex
-	to  map[string]handoff
-	sem chan struct{} // the CONNECTs waiting on other nodes
-}
-
-type handoff struct {
-	node string
-	at   time.Time
-}
-
-func (h *handoffs) init() {
-	h.to = map[string]handoff{}
-	h.sem = make(chan struct{}, maxHandovers)
-}
-
-func (h *handoffs) note(pid, node string) {
-	h.mu.Lock()
-	h.to[pid] = handoff{node: node, at: time.Now()}
-	h.mu.Unlock()
-}
-
-func (h *handoffs) lookup(pid string) (string, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ho, ok := h.to[pid]
-	return ho.node, ok
-}
-
-// forget drops what is older than cutoff: its client can no longer
-// recover.
-func (h *handoffs) forget(cutoff time.Time) {
-	h.mu.Lock()
-	for pid, ho := range h.to {
-		if ho.at.Before(cutoff) {
-			delete(h.to, pid)
-		}
-	}
-	h.mu.Unlock()
+// storedSocket is what the shared broker keeps under a pid: the socket a
+// node saved as it shut down, or the node keeping it.
+type storedSocket struct {
+	Session *savedSession `json:"session,omitempty"`
+	Node    string        `json:"node,omitempty"`
 }
 
 // newPID returns a private id: in a cluster, led by this node's id.
@@ -108,31 +70,30 @@ func (srv *Server) newPID() string {
 	return randomID()
 }
 
+// pidNode is the node that made pid, if pid has a cluster pid's shape.
+func (srv *Server) pidNode(pid string) (string, bool) {
+	n := len(srv.core.ID())
+	if len(pid) != n+socketIDLen {
+		return "", false
+	}
+	return pid[:n], true
+}
+
 // handOver answers another node's handoverArgs.
-func (srv *Server) handOver(ctx context.Context, raw json.RawMessage) (any, error) {
+func (srv *Server) handOver(_ context.Context, raw json.RawMessage) (any, error) {
 	var a handoverArgs
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return nil, err
 	}
 	if srv.closing.Load() {
-		// Its sockets go to the shared broker: answer once they are there.
-		select {
-		case <-srv.sessions.written:
-		case <-ctx.Done():
-		}
-		return handoverReply{Stored: true}, nil
+		return handoverReply{Stored: srv.sessions.storing()}, nil
 	}
 	if n := srv.existing(a.Nsp); n != nil {
 		if s := srv.recovery.take(a.PID, n); s != nil {
-			ss := s.handOff(a.After)
-			srv.handoffs.note(a.PID, a.To)
-			return handoverReply{Session: ss}, nil
+			return handoverReply{Session: s.handOff(a.After)}, nil
 		}
 	}
-	if to, ok := srv.handoffs.lookup(a.PID); ok {
-		return handoverReply{Moved: to}, nil
-	}
-	return handoverReply{}, nil
+	return handoverReply{Session: srv.sessions.take(a.PID, srv.withinWindow)}, nil
 }
 
 // handOff ends the socket, kept for recovery, for good and returns it as
@@ -151,90 +112,142 @@ func (s *Socket) handOff(after uint64) *savedSession {
 	return ss
 }
 
-// holderOf names the node to ask for the socket a CONNECT payload's pid
-// names, when this node has none and the client may recover: the node
-// that made the pid, or the one this node handed the socket to.
-func (srv *Server) holderOf(n *Namespace, auth []byte) (handoverArgs, string, bool) {
+// elsewhere reports whether the CONNECT payload asks for a socket another
+// node may hold: a cluster pid this node keeps nothing under.
+func (srv *Server) elsewhere(auth []byte) (handoverArgs, bool) {
 	var a connectAuth
-	own := srv.core.ID()
-	if !srv.core.Clustered() || !srv.recoveryOn() || json.Unmarshal(auth, &a) != nil ||
-		len(a.PID) != len(own)+socketIDLen || srv.recovery.holds(a.PID) {
-		return handoverArgs{}, "", false
+	if !srv.core.Clustered() || !srv.recoveryOn() || srv.closing.Load() || json.Unmarshal(auth, &a) != nil {
+		return handoverArgs{}, false
 	}
 	after, err := strconv.ParseUint(a.Offset, 36, 64)
-	if err != nil {
-		return handoverArgs{}, "", false
+	if _, ok := srv.pidNode(a.PID); !ok || err != nil || srv.recovery.holds(a.PID) {
+		return handoverArgs{}, false
 	}
-	node := a.PID[:len(own)]
-	if node == own {
-		if node, ok := srv.handoffs.lookup(a.PID); ok && node != own {
-			return handoverArgs{PID: a.PID, Nsp: n.name, After: after, To: own}, node, true
-		}
-		return handoverArgs{}, "", false
-	}
-	return handoverArgs{PID: a.PID, Nsp: n.name, After: after, To: own}, node, true
+	return handoverArgs{PID: a.PID, After: after}, true
 }
 
-// fetchSession asks node, and the nodes it points to, for the socket,
-// and the shared broker when the trail ends at a node that is gone or
-// going (it stored its sockets as it shut down); nil when none has it.
-func (srv *Server) fetchSession(ctx context.Context, a handoverArgs, node string) *savedSession {
-	ss, stored := srv.followHandoffs(ctx, a, node)
-	if ss == nil && stored {
-		ss = srv.takeStored(ctx, a)
-	}
-	if ss == nil || ss.Namespace != a.Nsp || !srv.givesBack(ss, a.After) {
+// fetch gets the socket a CONNECT to n asks for from the cluster; nil
+// when the cluster has none the client may have.
+func (srv *Server) fetch(n *Namespace, a handoverArgs) *savedSession {
+	select {
+	case srv.handovers <- struct{}{}:
+		defer func() { <-srv.handovers }()
+	default:
+		srv.core.Metrics().Handovers.WithLabelValues("busy").Inc()
 		return nil
 	}
+	a.Nsp = n.name
+	ctx, cancel := context.WithTimeout(context.Background(), handoverTimeout+storeTimeout)
+	defer cancel()
+	ss, from := srv.fetchSession(ctx, a)
+	switch {
+	case ss == nil:
+		from = "none"
+	case ss.Namespace != a.Nsp || !srv.givesBack(ss, a.After):
+		ss, from = nil, "refused"
+	}
+	srv.core.Metrics().Handovers.WithLabelValues(from).Inc()
 	return ss
 }
 
-// followHandoffs asks node, and the nodes it points to, for the socket.
-// stored says the trail ended at a node that did not answer or is
-// shutting down: the socket may be in the shared broker.
-func (srv *Server) followHandoffs(ctx context.Context, a handoverArgs, node string) (ss *savedSession, stored bool) {
-	seen := map[string]bool{srv.core.ID(): true}
-	for range maxHandoverHops {
-		if seen[node] {
-			return nil, false
-		}
-		seen[node] = true
-		if !srv.core.NodeLive(ctx, node) {
-			return nil, true
-		}
-		raw, err := srv.core.AskNode(ctx, node, opHandover, a, handoverTimeout)
-		var r handoverReply
-		if err == nil {
-			err = json.Unmarshal(raw, &r)
-		}
-		switch {
-		case errors.Is(err, core.ErrNoAnswer):
-			return nil, true
-		case err != nil:
-			if ctx.Err() == nil {
-				srv.core.Log().Warn("socket.io: asking a node for a socket to recover", "node", node, "err", err)
+// fetchSession asks the node that made the pid for the socket, then the
+// shared broker, and the node the broker names, a few at most; from says
+// where it came from.
+func (srv *Server) fetchSession(ctx context.Context, a handoverArgs) (*savedSession, string) {
+	own := srv.core.ID()
+	node, _ := srv.pidNode(a.PID)
+	for range 3 {
+		take := srv.takeStored
+		if node != own && srv.core.NodeLive(ctx, node) {
+			r := srv.askNode(ctx, node, a)
+			if r.Session != nil {
+				return r.Session, "node"
 			}
-			return nil, false
-		case r.Session != nil || r.Stored || r.Moved == "":
-			return r.Session, r.Stored
+			if r.Stored {
+				take = srv.awaitStored
+			}
 		}
-		node = r.Moved
+		// The node did not have it, or is gone: the broker has it if the
+		// node stored it, or names the node keeping it.
+		rec := take(ctx, a.PID)
+		if rec.Session != nil {
+			return rec.Session, "broker"
+		}
+		if rec.Node == "" || rec.Node == node {
+			return nil, ""
+		}
+		node = rec.Node
 	}
-	return nil, false
+	return nil, ""
 }
 
-// takeStored takes the socket from the shared broker.
-func (srv *Server) takeStored(ctx context.Context, a handoverArgs) *savedSession {
-	b, err := srv.core.TakeSession(ctx, a.PID)
-	if err != nil || b == nil {
-		return nil
+// askNode asks node for the socket.
+func (srv *Server) askNode(ctx context.Context, node string, a handoverArgs) handoverReply {
+	raw, err := srv.core.AskNode(ctx, node, opHandover, a, handoverTimeout)
+	var r handoverReply
+	if err == nil {
+		err = json.Unmarshal(raw, &r)
 	}
-	var ss savedSession
-	if err := json.Unmarshal(b, &ss); err != nil {
-		srv.core.Log().Warn("socket.io: a stored socket that does not decode", "err", err)
-		return nil
+	if err != nil && !errors.Is(err, core.ErrNoAnswer) {
+		srv.core.Log().Warn("socket.io: asking a node for a socket to recover", "node", node, "err", err)
 	}
-	return &ss
+	return r
+}
+
+// awaitStored takes what a node that is shutting down stores under pid,
+// as soon as it is there.
+func (srv *Server) awaitStored(ctx context.Context, pid string) storedSocket {
+	wait := 20 * time.Millisecond
+	for {
+		if rec := srv.takeStored(ctx, pid); rec.Session != nil || rec.Node != "" {
+			return rec
+		}
+		select {
+		case <-ctx.Done():
+			return storedSocket{}
+		case <-time.After(wait):
+			wait = min(2*wait, 500*time.Millisecond)
+		}
+	}
+}
+
+// takeStored takes what the shared broker keeps under pid.
+func (srv *Server) takeStored(ctx context.Context, pid string) storedSocket {
+	var rec storedSocket
+	b, err := srv.core.TakeSession(ctx, pid)
+	if err == nil && b != nil {
+		if err := json.Unmarshal(b, &rec); err != nil {
+			srv.core.Log().Warn("socket.io: a stored socket that does not decode", "err", err)
+		}
+	}
+	return rec
+}
+
+// keepFetched keeps a socket fetched for a client that left meanwhile,
+// for its next try, here or through another node.
+func (srv *Server) keepFetched(ss *savedSession) {
+	st := &srv.sessions
+	st.mu.Lock()
+	st.saved[ss.PID] = ss
+	st.mu.Unlock()
+	srv.noteHolder(ss.PID)
+}
+
+// noteHolder notes in the shared broker, for the rest of the recovery
+// window, that this node keeps the socket under pid, when another node
+// made pid: that is where a node given the pid asks first.
+func (srv *Server) noteHolder(pid string) {
+	if node, ok := srv.pidNode(pid); !ok || node == srv.core.ID() || !srv.core.Clustered() {
+		return
+	}
+	b, _ := json.Marshal(storedSocket{Node: srv.core.ID()})
+	srv.closers.Add(1)
+	go func() {
+		defer srv.closers.Add(-1)
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		_ = srv.core.KeepSession(ctx, pid, b, srv.cfg.RecoveryWindow) // a failure is counted and logged
+	}()
 }
 
 // storeSessions puts the sockets the shutdown saved in the shared
@@ -244,28 +257,34 @@ func (srv *Server) storeSessions(ctx context.Context, list []*savedSession) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	work := make(chan *savedSession)
-	var failed atomic.Int64
-	var wg sync.WaitGroup
+	failed := make(chan error, storeWorkers)
 	for range storeWorkers {
-		wg.Go(func() {
+		go func() {
+			var err error
 			for ss := range work {
 				ttl := srv.cfg.RecoveryWindow - time.Since(time.Unix(0, ss.Gone))
-				b, err := json.Marshal(ss)
-				if ttl <= 0 || err != nil {
-					continue
+				b, e := json.Marshal(storedSocket{Session: ss})
+				if e == nil && ttl > 0 {
+					e = srv.core.KeepSession(ctx, ss.PID, b, ttl)
 				}
-				if srv.core.KeepSession(ctx, ss.PID, b, ttl) != nil {
-					failed.Add(1)
+				if e != nil && err == nil {
+					err = e
 				}
 			}
-		})
+			failed <- err
+		}()
 	}
 	for _, ss := range list {
 		work <- ss
 	}
 	close(work)
-	wg.Wait()
-	if n := failed.Load(); n > 0 {
-		srv.core.Log().Error("socket.io: storing sockets for recovery on another node", "failed", n, "of", len(list))
+	var errs []error
+	for range storeWorkers {
+		if err := <-failed; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		srv.core.Log().Error("socket.io: storing sockets for recovery on another node", "sockets", len(list), "err", errors.Join(errs...))
 	}
 }

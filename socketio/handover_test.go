@@ -3,6 +3,8 @@ package socketio_test
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,9 @@ type roaming struct {
 	offset      string
 	recovered   chan bool
 	disconnects chan string
+	// seen is the newest offset the client got: a socket's offsets only
+	// go up, whichever node numbers them.
+	seen uint64
 }
 
 func startRoaming(t *testing.T, nodes []*node) *roaming {
@@ -98,6 +103,11 @@ func (r *roaming) receive(t *testing.T, c *sioClient, from, to int, direct ...st
 			continue
 		}
 		r.offset = lastOffset(t, args)
+		off, err := strconv.ParseUint(r.offset, 36, 64)
+		if err != nil || off <= r.seen {
+			t.Fatalf("offset %q after %d", r.offset, r.seen)
+		}
+		r.seen = off
 	}
 }
 
@@ -125,7 +135,7 @@ func crossNodeRecovery(t *testing.T, broker string) {
 		t.Fatal(err)
 	}
 	// The emit crosses the broker to the node that keeps the socket.
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
 	sid := r.sid
 	c, recovered := r.connect(t, 1)
 	if !recovered || r.sid != sid {
@@ -151,11 +161,13 @@ func crossNodeRecovery(t *testing.T, broker string) {
 	}
 	r.receive(t, c, 12, 15)
 
-	// A socket is handed over once: its pid and an old offset, again,
-	// get a new socket.
+	// A socket connected elsewhere is not handed over.
 	pid := r.pid
 	if _, recovered := r.connect(t, 0); recovered || r.pid == pid {
 		t.Fatal("a socket still connected on another node was handed over")
+	}
+	if got := nodes[1].metric(t, `herald_socketio_handovers_total{result="node"}`); got != 1 {
+		t.Fatalf("node 1 counted %v handovers from a node, want 1", got)
 	}
 }
 
@@ -203,7 +215,7 @@ func crossNodeRecoveryAfterShutdown(t *testing.T, broker string) {
 	if err := nodes[1].SocketIO().BroadcastToRoom("/", r.sid, "direct", "a"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // it crosses the broker
+	time.Sleep(500 * time.Millisecond) // it crosses the broker
 	if err := nodes[0].Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -246,5 +258,70 @@ func TestCrossNodeRecoveryOfAMadeUpPID(t *testing.T) {
 		if _, recovered := r.connect(t, 1); recovered {
 			t.Fatalf("a made-up pid %q recovered a socket", pid)
 		}
+	}
+	if got := nodes[1].metric(t, `herald_socketio_handovers_total{result="none"}`); got != 2 {
+		t.Fatalf("node 1 counted %v CONNECTs that found nothing, want 2", got)
+	}
+}
+
+// The trail survives the node that made the pid: a socket that moved
+// and stayed connected past the recovery window, then dropped after that
+// node shut down, is found through the broker, where the node keeping it
+// noted it at the drop.
+func TestCrossNodeRecoveryOutlivesThePIDsNode(t *testing.T) {
+	const window = 2 * time.Second
+	nodes := startSIOCluster(t, 3, testservices.Redis(t), withStreams(100, 3),
+		func(c *herald.Config) { c.SocketIO.RecoveryWindow = window })
+	r := startRoaming(t, nodes)
+	c, _ := r.connect(t, 0)
+	publishRound(t, nodes, 0, 0)
+	r.receive(t, c, 0, 0)
+	r.drop(t, c)
+	sid := r.sid
+	if c, _ = r.connect(t, 1); r.sid != sid {
+		t.Fatal("not recovered on node 1")
+	}
+	time.Sleep(window + window/2) // longer than the window, connected
+	if err := nodes[0].Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	nodes[0].srv.Close()
+	publishRound(t, nodes[1:], 1, 1)
+	r.receive(t, c, 1, 1)
+	r.drop(t, c)
+	publishRound(t, nodes[1:], 2, 4)
+	c, recovered := r.connect(t, 2)
+	if !recovered || r.sid != sid {
+		t.Fatal("not recovered once the pid's node had gone")
+	}
+	r.receive(t, c, 2, 4)
+}
+
+// Two clients coming back with the same pid at once: one gets the socket.
+func TestCrossNodeRecoveryGivesASocketOnce(t *testing.T) {
+	nodes := startSIOCluster(t, 3, testservices.Redis(t), withStreams(100, 3))
+	r := startRoaming(t, nodes)
+	c, _ := r.connect(t, 0)
+	publishRound(t, nodes, 0, 0)
+	r.receive(t, c, 0, 0)
+	r.drop(t, c)
+	var mu sync.Mutex
+	var sids []string
+	var wg sync.WaitGroup
+	for i := 1; i <= 2; i++ {
+		dialed := dialSIO(t, nodes[i], "")
+		wg.Go(func() {
+			var hello struct{ SID string }
+			json.Unmarshal(dialed.connect("/", map[string]string{"pid": r.pid, "offset": r.offset}).Data, &hello)
+			mu.Lock()
+			sids = append(sids, hello.SID)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	<-r.recovered
+	<-r.recovered
+	if (sids[0] == r.sid) == (sids[1] == r.sid) {
+		t.Fatalf("sockets %v for one kept as %s: want it given exactly once", sids, r.sid)
 	}
 }

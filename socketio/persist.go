@@ -51,6 +51,9 @@ type savedSession struct {
 	// Carried are the logged events no stream holds (emits to the socket
 	// alone), oldest first, as its client was or would have been sent them.
 	Carried []savedEvent `json:"carried,omitempty"`
+	// LogOnly are the offsets of such events in a file written before
+	// herald carried them: a client that missed one gets a new socket.
+	LogOnly []uint64 `json:"log_only,omitempty"`
 	// Logged are the logged room broadcasts, oldest first, and Marks the
 	// last one of each room the socket was sent (see outbox.sinceFor).
 	Logged []savedMark          `json:"logged,omitempty"`
@@ -156,7 +159,29 @@ func (s *Socket) snapshot(gone time.Time, after uint64) *savedSession {
 				Text: ev.numbered.text, Bins: ev.bins})
 		}
 	}
+	ss.trimCarried(maxCarriedBytes)
 	return ss
+}
+
+// trimCarried drops the oldest carried events beyond limit bytes: a
+// client that missed one of those gets a new socket, never a gap.
+func (ss *savedSession) trimCarried(limit int) {
+	size := 0
+	for i := len(ss.Carried) - 1; i >= 0; i-- {
+		if size += ss.Carried[i].size(); size > limit {
+			ss.Trimmed = max(ss.Trimmed, ss.Carried[i].Offset)
+			ss.Carried = ss.Carried[i+1:]
+			return
+		}
+	}
+}
+
+func (se savedEvent) size() int {
+	n := len(se.Text)
+	for _, b := range se.Bins {
+		n += len(b)
+	}
+	return n
 }
 
 // writeSessions saves the ended sockets, and those saved before that
@@ -226,7 +251,49 @@ func (srv *Server) takeSaved(n *Namespace, auth []byte) (*savedSession, uint64) 
 // may have ss back: the socket's log held every event since, and the
 // window has not passed.
 func (srv *Server) givesBack(ss *savedSession, after uint64) bool {
+	for _, off := range ss.LogOnly {
+		if off > after {
+			return false
+		}
+	}
 	return after >= ss.Trimmed && after <= ss.Last && srv.withinWindow(ss)
+}
+
+// take removes and returns the session saved under pid, if still within
+// the window: one saved before a restart, or fetched from another node
+// for a client that left before it could have it.
+func (st *sessionStore) take(pid string, within func(*savedSession) bool) *savedSession {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ss := st.saved[pid]
+	delete(st.saved, pid)
+	if ss == nil || !within(ss) {
+		return nil
+	}
+	return ss
+}
+
+// forget drops the saved sessions no longer within the window.
+func (st *sessionStore) forget(within func(*savedSession) bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for pid, ss := range st.saved {
+		if !within(ss) {
+			delete(st.saved, pid)
+		}
+	}
+}
+
+// storing reports whether a node that is shutting down may yet store a
+// socket in the shared broker: until it has stored them all. After that,
+// whatever it stored is there.
+func (st *sessionStore) storing() bool {
+	select {
+	case <-st.written:
+		return false
+	default:
+		return true
+	}
 }
 
 // sinceFor is outbox.sinceFor on what was saved.

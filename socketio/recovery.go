@@ -205,7 +205,7 @@ func (srv *Server) expireLoop() {
 			}
 			if now.Sub(lastTrim) >= srv.cfg.RecoveryWindow/4 {
 				srv.trimLogs(now.Add(-srv.cfg.RecoveryWindow))
-				srv.handoffs.forget(now.Add(-srv.cfg.RecoveryWindow))
+				srv.sessions.forget(srv.withinWindow)
 				lastTrim = now
 			}
 		}

@@ -33,8 +33,10 @@ type Server struct {
 
 	// recovery keeps sockets whose transport dropped, by private id.
 	recovery recoveryStore
-	// handoffs are the kept sockets handed over to other nodes.
-	handoffs handoffs
+	// handovers are the CONNECTs waiting on the cluster (handover.go),
+	// and fetches their namespaces by connection.
+	handovers chan struct{}
+	fetches   fetches
 	// fwd forwards requests for sessions other nodes hold.
 	fwd *forwarder
 	// sessions are the sockets saved in data_dir across a restart.
@@ -67,7 +69,7 @@ func newServer(c *core.Core, cfg Config, ws *websocket.Engine, dataDir string) (
 		s.dynamic = re
 	}
 	s.recovery.init()
-	s.handoffs.init()
+	s.handovers = make(chan struct{}, maxHandovers)
 	s.fwd = newForwarder(c)
 	if err := s.loadSessions(dataDir); err != nil {
 		return nil, fmt.Errorf("socket.io: sockets saved in data_dir: %w", err)

@@ -21,11 +21,11 @@ func (k redisKeys) presence(ch string) string       { return k.channelTag(ch) + 
 func (k redisKeys) presenceExpiry(ch string) string { return k.channelTag(ch) + ":pe" }
 
 // nodes is node id -> NodeInfo; nodesExpiry node id -> expiry.
-// session is a record of Sessions.
-func (k redisKeys) session(key string) string { return k.prefix + ":{s:" + key + "}" }
-
 func (k redisKeys) nodes() string       { return k.prefix + ":{nodes}:h" }
 func (k redisKeys) nodesExpiry() string { return k.prefix + ":{nodes}:e" }
+
+// session is a record of Sessions, a key of its own.
+func (k redisKeys) session(key string) string { return k.prefix + ":{s:" + key + "}" }
 
 // The pub/sub channels: one per herald channel (publications, joins and
 // leaves), per user (pushes), per node (control to it), and one for

@@ -28,6 +28,7 @@ type Metrics struct {
 	PartialAnswers      prometheus.Counter
 	ClusterNodes        prometheus.Gauge
 	Forwarded           *prometheus.CounterVec
+	Handovers           *prometheus.CounterVec
 }
 
 // NewMetrics makes the counters, unregistered.
@@ -57,6 +58,8 @@ func NewMetrics() *Metrics {
 			Help: "Live nodes in the registry, this one included, as of the last announcement."}),
 		Forwarded: counterVec("forwarded_requests_total",
 			"Socket.IO polling requests and upgrades forwarded to the node holding their session, by result: ok, or unreachable (answered 502).", "result"),
+		Handovers: counterVec("socketio_handovers_total",
+			"Socket.IO CONNECTs recovering a socket this node does not hold, by result: node (another node handed it over), broker (stored by a node that shut down), none (no node nor the broker had it), refused (found, but too old or its offset out of reach), busy (too many such CONNECTs at once).", "result"),
 	}
 }
 
@@ -108,7 +111,7 @@ func (m *Metrics) SocketIODisconnected(reason string) {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.ConnectionsAccepted, m.ConnectionsRejected, m.Disconnects, m.Commands,
 		m.CommandErrors, m.Publications, m.Pushes, m.RateLimited, m.OriginRejected, m.APIRequests, m.SocketIODisconnects, m.Overloaded,
-		m.Resumes, m.Replayed, m.BrokerErrors, m.PartialAnswers, m.ClusterNodes, m.Forwarded}
+		m.Resumes, m.Replayed, m.BrokerErrors, m.PartialAnswers, m.ClusterNodes, m.Forwarded, m.Handovers}
 }
 
 func counter(name, help string) prometheus.Counter {
