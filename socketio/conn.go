@@ -191,10 +191,10 @@ const maxFetches = 4
 func (c *conn) fetchThenOpen(n *Namespace, auth json.RawMessage, a handoverArgs) {
 	defer c.srv.closers.Add(-1)
 	saved := c.srv.fetch(n, a)
-	c.srv.fetches.done(c, n.name)
-	if !c.open(n, auth, saved, a.After) && saved != nil {
-		c.srv.keepFetched(saved)
+	if !c.open(n, auth, saved, a.After) {
+		c.srv.keepSaved(saved)
 	}
+	c.srv.fetches.done(c, n.name)
 }
 
 // startFetch notes that a CONNECT to nsp waits on the cluster: until it
@@ -244,13 +244,20 @@ func (f *fetches) waiting(c *conn, nsp string) bool {
 }
 
 // open starts the socket of a CONNECT, with the session it recovers;
-// false when the connection has closed.
+// false when the connection has closed (or closes, for a CONNECT out of
+// place).
 func (c *conn) open(n *Namespace, auth json.RawMessage, saved *savedSession, after uint64) bool {
 	so := c.srv.newSocket(n, c, auth, saved)
 	c.mu.Lock()
-	if c.closed {
+	if c.closed || c.socket(n.name) != nil {
+		// Closed, or a second CONNECT to n came in while the first
+		// waited on the cluster: out of place, as any second CONNECT.
+		closed := c.closed
 		c.mu.Unlock()
 		so.abandon()
+		if !closed {
+			c.sess.CloseForBadInput("forced server close")
+		}
 		return false
 	}
 	c.put(so)

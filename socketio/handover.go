@@ -49,10 +49,13 @@ type handoverArgs struct {
 }
 
 // handoverReply is the socket, or word that the node is shutting down
-// and stores its sockets in the shared broker.
+// and may yet store it in the shared broker.
 type handoverReply struct {
 	Session *savedSession `json:"session,omitempty"`
 	Stored  bool          `json:"stored,omitempty"`
+	// Refused says the node had the socket but its client may not have
+	// it back (see handOff); it is gone.
+	Refused bool `json:"refused,omitempty"`
 }
 
 // storedSocket is what the shared broker keeps under a pid: the socket a
@@ -85,15 +88,17 @@ func (srv *Server) handOver(_ context.Context, raw json.RawMessage) (any, error)
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return nil, err
 	}
-	if srv.closing.Load() {
-		return handoverReply{Stored: srv.sessions.storing()}, nil
-	}
 	if n := srv.existing(a.Nsp); n != nil {
 		if s := srv.recovery.take(a.PID, n); s != nil {
-			return handoverReply{Session: s.handOff(a.After)}, nil
+			ss := s.handOff(a.After)
+			return handoverReply{Session: ss, Refused: ss == nil}, nil
 		}
 	}
-	return handoverReply{Session: srv.sessions.take(a.PID, srv.withinWindow)}, nil
+	if ss := srv.sessions.take(a.PID, a.Nsp, srv.withinWindow); ss != nil {
+		return handoverReply{Session: ss}, nil
+	}
+	// A node shutting down may yet store it.
+	return handoverReply{Stored: srv.closing.Load() && srv.sessions.storing()}, nil
 }
 
 // handOff ends the socket, kept for recovery, for good and returns it as
@@ -141,8 +146,9 @@ func (srv *Server) fetch(n *Namespace, a handoverArgs) *savedSession {
 	defer cancel()
 	ss, from := srv.fetchSession(ctx, a)
 	switch {
-	case ss == nil:
+	case ss == nil && from == "":
 		from = "none"
+	case ss == nil:
 	case ss.Namespace != a.Nsp || !srv.givesBack(ss, a.After):
 		ss, from = nil, "refused"
 	}
@@ -156,15 +162,21 @@ func (srv *Server) fetch(n *Namespace, a handoverArgs) *savedSession {
 func (srv *Server) fetchSession(ctx context.Context, a handoverArgs) (*savedSession, string) {
 	own := srv.core.ID()
 	node, _ := srv.pidNode(a.PID)
+	noted := false // node is the one the broker named
 	for range 3 {
 		take := srv.takeStored
 		if node != own && srv.core.NodeLive(ctx, node) {
-			r := srv.askNode(ctx, node, a)
-			if r.Session != nil {
+			r, answered := srv.askNode(ctx, node, a)
+			switch {
+			case r.Session != nil:
 				return r.Session, "node"
-			}
-			if r.Stored {
+			case r.Refused:
+				return nil, "refused"
+			case r.Stored:
 				take = srv.awaitStored
+			case noted && !answered:
+				srv.putNote(a.PID, node) // left for a later try
+				return nil, ""
 			}
 		}
 		// The node did not have it, or is gone: the broker has it if the
@@ -176,22 +188,22 @@ func (srv *Server) fetchSession(ctx context.Context, a handoverArgs) (*savedSess
 		if rec.Node == "" || rec.Node == node {
 			return nil, ""
 		}
-		node = rec.Node
+		node, noted = rec.Node, true
 	}
 	return nil, ""
 }
 
-// askNode asks node for the socket.
-func (srv *Server) askNode(ctx context.Context, node string, a handoverArgs) handoverReply {
+// askNode asks node for the socket; answered is false when the node did
+// not answer.
+func (srv *Server) askNode(ctx context.Context, node string, a handoverArgs) (r handoverReply, answered bool) {
 	raw, err := srv.core.AskNode(ctx, node, opHandover, a, handoverTimeout)
-	var r handoverReply
 	if err == nil {
 		err = json.Unmarshal(raw, &r)
 	}
 	if err != nil && !errors.Is(err, core.ErrNoAnswer) {
 		srv.core.Log().Warn("socket.io: asking a node for a socket to recover", "node", node, "err", err)
 	}
-	return r
+	return r, err == nil
 }
 
 // awaitStored takes what a node that is shutting down stores under pid,
@@ -223,24 +235,42 @@ func (srv *Server) takeStored(ctx context.Context, pid string) storedSocket {
 	return rec
 }
 
-// keepFetched keeps a socket fetched for a client that left meanwhile,
-// for its next try, here or through another node.
-func (srv *Server) keepFetched(ss *savedSession) {
+// keepSaved keeps a socket given back to a client that left before it
+// could have it, for its next try, here or through another node. Once
+// the shutdown has taken what it saves, it goes to the broker at once.
+func (srv *Server) keepSaved(ss *savedSession) {
+	if ss == nil {
+		return
+	}
 	st := &srv.sessions
 	st.mu.Lock()
-	st.saved[ss.PID] = ss
+	late := st.taken
+	if !late {
+		st.saved[ss.PID] = ss
+	}
 	st.mu.Unlock()
-	srv.noteHolder(ss.PID)
+	switch {
+	case late && srv.core.Clustered():
+		srv.storeSessions(context.Background(), []*savedSession{ss})
+	case !late:
+		srv.noteHolder(ss.PID)
+	}
 }
 
 // noteHolder notes in the shared broker, for the rest of the recovery
 // window, that this node keeps the socket under pid, when another node
-// made pid: that is where a node given the pid asks first.
+// made pid: that is where a node given the pid looks when the pid's node
+// does not have it. A node shutting down stores the socket instead.
 func (srv *Server) noteHolder(pid string) {
-	if node, ok := srv.pidNode(pid); !ok || node == srv.core.ID() || !srv.core.Clustered() {
+	if node, ok := srv.pidNode(pid); !ok || node == srv.core.ID() || !srv.core.Clustered() || srv.closing.Load() {
 		return
 	}
-	b, _ := json.Marshal(storedSocket{Node: srv.core.ID()})
+	srv.putNote(pid, srv.core.ID())
+}
+
+// putNote writes that node keeps the socket under pid, in the background.
+func (srv *Server) putNote(pid, node string) {
+	b, _ := json.Marshal(storedSocket{Node: node})
 	srv.closers.Add(1)
 	go func() {
 		defer srv.closers.Add(-1)

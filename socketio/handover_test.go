@@ -117,18 +117,26 @@ func publishRound(t *testing.T, nodes []*node, from, to int) {
 	}
 }
 
-// A client whose connection moves to another node gets its socket back
-// there: same id and pid, its rooms, the room broadcasts it missed from
-// the streams and the emits to it alone from the old node's log, once
-// and in order. It can move on again (the node that made its pid points
-// to where it went), and a socket is handed over once.
-func crossNodeRecovery(t *testing.T, broker string) {
-	nodes := startSIOCluster(t, 3, broker, withStreams(100, 3))
+// startDropped starts n nodes on broker, the "feed" namespace keeping
+// streams, and a client that got room broadcast 0 on node 0, then lost
+// its transport.
+func startDropped(t *testing.T, n int, broker string, mutate ...func(*herald.Config)) ([]*node, *roaming) {
+	nodes := startSIOCluster(t, n, broker, append([]func(*herald.Config){withStreams(100, 3)}, mutate...)...)
 	r := startRoaming(t, nodes)
 	c, _ := r.connect(t, 0)
 	publishRound(t, nodes, 0, 0)
 	r.receive(t, c, 0, 0)
 	r.drop(t, c)
+	return nodes, r
+}
+
+// A client whose connection moves to another node gets its socket back
+// there: same id and pid, its rooms, the room broadcasts it missed from
+// the streams and the emits to it alone from the old node's log, once
+// and in order. It can move on again (the node keeping it notes so in the
+// broker), and a socket connected elsewhere is not handed over.
+func crossNodeRecovery(t *testing.T, broker string) {
+	nodes, r := startDropped(t, 3, broker)
 
 	publishRound(t, nodes, 1, 10) // more than the log keeps
 	if err := nodes[2].SocketIO().BroadcastToRoom("/", r.sid, "direct", "a"); err != nil {
@@ -161,11 +169,20 @@ func crossNodeRecovery(t *testing.T, broker string) {
 	}
 	r.receive(t, c, 12, 15)
 
-	// A socket connected elsewhere is not handed over.
+	// A socket connected elsewhere is not handed over. Dropped on node 2
+	// and back there, the broker notes node 2 keeps it; through node 0
+	// (its pid's) the note leads to node 2, where it is connected again.
+	r.drop(t, c)
+	if c, recovered = r.connect(t, 2); !recovered {
+		t.Fatal("not recovered on the node that kept it")
+	}
+	time.Sleep(300 * time.Millisecond) // node 2 writes the note in the background
 	pid := r.pid
 	if _, recovered := r.connect(t, 0); recovered || r.pid == pid {
 		t.Fatal("a socket still connected on another node was handed over")
 	}
+	publishRound(t, nodes, 16, 16)
+	r.receive(t, c, 16, 16) // still connected on node 2
 	if got := nodes[1].metric(t, `herald_socketio_handovers_total{result="node"}`); got != 1 {
 		t.Fatalf("node 1 counted %v handovers from a node, want 1", got)
 	}
@@ -205,12 +222,7 @@ func TestCrossNodeRecoveryNeedsStreams(t *testing.T) {
 // kept for recovery with the emits to them alone; a client that comes
 // back through another node gets its socket there, once.
 func crossNodeRecoveryAfterShutdown(t *testing.T, broker string) {
-	nodes := startSIOCluster(t, 2, broker, withStreams(100, 3))
-	r := startRoaming(t, nodes)
-	c, _ := r.connect(t, 0)
-	publishRound(t, nodes, 0, 0)
-	r.receive(t, c, 0, 0)
-	r.drop(t, c)
+	nodes, r := startDropped(t, 2, broker)
 	// An emit to the socket alone while it is kept goes with it.
 	if err := nodes[1].SocketIO().BroadcastToRoom("/", r.sid, "direct", "a"); err != nil {
 		t.Fatal(err)
@@ -270,15 +282,10 @@ func TestCrossNodeRecoveryOfAMadeUpPID(t *testing.T) {
 // noted it at the drop.
 func TestCrossNodeRecoveryOutlivesThePIDsNode(t *testing.T) {
 	const window = 2 * time.Second
-	nodes := startSIOCluster(t, 3, testservices.Redis(t), withStreams(100, 3),
-		func(c *herald.Config) { c.SocketIO.RecoveryWindow = window })
-	r := startRoaming(t, nodes)
-	c, _ := r.connect(t, 0)
-	publishRound(t, nodes, 0, 0)
-	r.receive(t, c, 0, 0)
-	r.drop(t, c)
+	nodes, r := startDropped(t, 3, testservices.Redis(t), func(c *herald.Config) { c.SocketIO.RecoveryWindow = window })
 	sid := r.sid
-	if c, _ = r.connect(t, 1); r.sid != sid {
+	c, _ := r.connect(t, 1)
+	if r.sid != sid {
 		t.Fatal("not recovered on node 1")
 	}
 	time.Sleep(window + window/2) // longer than the window, connected
@@ -299,12 +306,7 @@ func TestCrossNodeRecoveryOutlivesThePIDsNode(t *testing.T) {
 
 // Two clients coming back with the same pid at once: one gets the socket.
 func TestCrossNodeRecoveryGivesASocketOnce(t *testing.T) {
-	nodes := startSIOCluster(t, 3, testservices.Redis(t), withStreams(100, 3))
-	r := startRoaming(t, nodes)
-	c, _ := r.connect(t, 0)
-	publishRound(t, nodes, 0, 0)
-	r.receive(t, c, 0, 0)
-	r.drop(t, c)
+	nodes, r := startDropped(t, 3, testservices.Redis(t))
 	var mu sync.Mutex
 	var sids []string
 	var wg sync.WaitGroup

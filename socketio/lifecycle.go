@@ -74,6 +74,7 @@ func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 			s.refuse(connectErrorOf(err))
 		} else {
 			s.abandon()
+			s.srv.keepSaved(saved) // for the client's next try
 		}
 		return
 	}
@@ -86,7 +87,9 @@ func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 	if saved != nil {
 		subs, carried, _ = s.revive(saved, after)
 	}
-	s.connected(c, subs, carried)
+	if !s.connected(c, subs, carried) && s.recovered.Load() {
+		s.srv.keepSaved(saved) // nothing reached the client: for its next try
+	}
 }
 
 // gone reports whether the socket's transport closed while it was being
@@ -132,14 +135,15 @@ func (s *Socket) refuse(e *ConnectError) {
 
 // connected finishes a CONNECT: the socket serves, the client is told its
 // id, then gets the events carried over from another node and what subs
-// replay, and the namespace's OnConnect runs.
-func (s *Socket) connected(c *conn, subs []core.Subscription, carried []*encodedEvent) {
+// replay, and the namespace's OnConnect runs. It reports false when the
+// transport closed while the socket was being let in.
+func (s *Socket) connected(c *conn, subs []core.Subscription, carried []*encodedEvent) bool {
 	s.nsp.addSocket(s)
 	if !s.state.CompareAndSwap(socketConnecting, socketConnected) {
-		// The transport closed while it was being let in.
 		s.nsp.removeSocket(s)
+		startAll(subs) // ends their wait
 		s.closeCore("transport close")
-		return
+		return false
 	}
 	c.joined()
 	c.sendPacket(socketioConnect(s))
@@ -154,9 +158,10 @@ func (s *Socket) connected(c *conn, subs []core.Subscription, carried []*encoded
 		// The credentials expired while the socket was let in, before it
 		// could be disconnected for it.
 		s.Disconnect()
-		return
+		return true
 	}
 	s.onConnect()
+	return true
 }
 
 // onConnect runs the namespace's OnConnect, for new and recovered sockets

@@ -79,11 +79,13 @@ type savedMark struct {
 type sessionStore struct {
 	dir string
 	mu  sync.Mutex
-	// saved are the sessions read at start, by private id, until taken.
+	// saved are the sessions waiting for their clients, by private id:
+	// read at start, fetched from another node for a client that left
+	// before it could have it, or of sockets the shutdown ended.
 	saved map[string]*savedSession
-	// ending are the sessions of sockets the shutdown ended.
-	ending []*savedSession
-	// written is closed once the shutdown has saved them.
+	// taken is set once the shutdown has taken them all to save them, and
+	// written is closed once they are saved.
+	taken   bool
 	written chan struct{}
 }
 
@@ -120,8 +122,8 @@ func (srv *Server) saving(reason string) bool {
 	return (srv.sessions.dir != "" || srv.core.Clustered()) && srv.closing.Load() && srv.recoveryOn() && recoverableReasons[reason]
 }
 
-// keepForRestart records the socket for the next node on data_dir, when
-// the shutdown is to save it. s.out.mu held; the socket has let go of
+// keepForRestart records the socket for the next node (on data_dir, or
+// any node of the cluster), when the shutdown is to save it. s.out.mu held; the socket has let go of
 // its connection, so nothing more reaches its client.
 func (s *Socket) keepForRestart(prev int32, reason string) {
 	if s.pid == "" || (prev != socketConnected && prev != socketRecoverable) || !s.srv.saving(reason) {
@@ -130,7 +132,7 @@ func (s *Socket) keepForRestart(prev int32, reason string) {
 	if ss := s.snapshot(s.goneAt(prev), 0); ss != nil {
 		st := &s.srv.sessions
 		st.mu.Lock()
-		st.ending = append(st.ending, ss)
+		st.saved[ss.PID] = ss
 		st.mu.Unlock()
 	}
 }
@@ -160,7 +162,20 @@ func (s *Socket) snapshot(gone time.Time, after uint64) *savedSession {
 		}
 	}
 	ss.trimCarried(maxCarriedBytes)
+	ss.trimLogged(maxLoggedMarks)
 	return ss
+}
+
+// maxLoggedMarks bounds the logged broadcasts' marks a saved socket
+// keeps (about 60 bytes each), so that a large recovery_events still fits
+// a broker message; a client behind the oldest kept gets a new socket.
+const maxLoggedMarks = 4096
+
+func (ss *savedSession) trimLogged(limit int) {
+	if drop := len(ss.Logged) - limit; drop > 0 {
+		ss.Trimmed = max(ss.Trimmed, ss.Logged[drop-1].Offset)
+		ss.Logged = ss.Logged[drop:]
+	}
 }
 
 // trimCarried drops the oldest carried events beyond limit bytes: a
@@ -193,12 +208,14 @@ func (srv *Server) writeSessions(ctx context.Context) {
 		return
 	}
 	st.mu.Lock()
-	f := savedSessions{Offset: srv.offsets.Load(), Sessions: st.ending}
-	for _, ss := range st.saved {
+	f := savedSessions{Offset: srv.offsets.Load()}
+	for pid, ss := range st.saved {
 		if srv.withinWindow(ss) {
 			f.Sessions = append(f.Sessions, ss)
 		}
+		delete(st.saved, pid) // saved now, not to be given here too
 	}
+	st.taken = true
 	st.mu.Unlock()
 	if len(f.Sessions) == 0 {
 		return
@@ -262,12 +279,15 @@ func (srv *Server) givesBack(ss *savedSession, after uint64) bool {
 // take removes and returns the session saved under pid, if still within
 // the window: one saved before a restart, or fetched from another node
 // for a client that left before it could have it.
-func (st *sessionStore) take(pid string, within func(*savedSession) bool) *savedSession {
+func (st *sessionStore) take(pid, nsp string, within func(*savedSession) bool) *savedSession {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	ss := st.saved[pid]
+	if ss == nil || ss.Namespace != nsp {
+		return nil
+	}
 	delete(st.saved, pid)
-	if ss == nil || !within(ss) {
+	if !within(ss) {
 		return nil
 	}
 	return ss

@@ -39,7 +39,8 @@ type Server struct {
 	fetches   fetches
 	// fwd forwards requests for sessions other nodes hold.
 	fwd *forwarder
-	// sessions are the sockets saved in data_dir across a restart.
+	// sessions are the sockets saved for their clients: across a restart
+	// (data_dir), or to another node (handover.go).
 	sessions sessionStore
 	// offsets numbers events for recovery (see number).
 	offsets atomic.Uint64

@@ -110,10 +110,6 @@ func (cl *Client) Init(c *Core, s Session, id string, t Transport) {
 	c.live.Add(1)
 }
 
-// Rename gives the connection another id, before it is let in: a
-// Socket.IO socket recovered from another node keeps the id it had.
-func (cl *Client) Rename(id string) { cl.info.Client = id }
-
 // ID is the connection's id.
 func (cl *Client) ID() string { return cl.info.Client }
 
