@@ -96,7 +96,8 @@ func TestClusterOperationsOnOneNode(t *testing.T) {
 // startSIOCluster starts n nodes on broker, sharing a cluster prefix no
 // other test uses.
 func startSIOCluster(t *testing.T, n int, broker string, mutate ...func(*herald.Config)) []*node {
-	prefix := "sio" + strings.ReplaceAll(t.Name(), "/", "-") + strconv.FormatInt(time.Now().UnixNano(), 36)
+	name := strings.ReplaceAll(t.Name(), "/", "-")
+	prefix := "sio" + name[:min(len(name), 40)] + strconv.FormatInt(time.Now().UnixNano(), 36)
 	var nodes []*node
 	for range n {
 		nodes = append(nodes, startNode(t, func(c *herald.Config) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/protocol/sioproto"
 	"github.com/heraldhq/herald/internal/testservices"
 	sio "github.com/heraldhq/herald/socketio"
@@ -325,5 +326,43 @@ func TestCrossNodeRecoveryGivesASocketOnce(t *testing.T) {
 	<-r.recovered
 	if (sids[0] == r.sid) == (sids[1] == r.sid) {
 		t.Fatalf("sockets %v for one kept as %s: want it given exactly once", sids, r.sid)
+	}
+}
+
+// While a CONNECT waits on the cluster, a second CONNECT to its namespace
+// is out of place: the connection closes, as for any second CONNECT. (The
+// pid names a node the registry lists but that never answers, so the
+// CONNECT waits for the ask's timeout.)
+func TestCrossNodeRecoveryRefusesASecondConnectWhileWaiting(t *testing.T) {
+	url := testservices.NATS(t)
+	nodes := startSIOCluster(t, 1, url)
+	b, err := broker.NewNATSBackend(broker.NATSOptions{URL: url, Prefix: nodes[0].Config().Cluster.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Broker.Close() })
+	const silent = "0badc0de"
+	if err := b.Registry.Announce(t.Context(), broker.NodeInfo{ID: silent, Started: time.Now(), Updated: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the silent node listed", func() bool {
+		list, err := nodes[0].Nodes(t.Context())
+		return err == nil && len(list) == 2
+	})
+	c := dialSIO(t, nodes[0], "")
+	auth, _ := json.Marshal(map[string]string{"pid": silent + "AAAAAAAAAAAAAAAAAAAA", "offset": "1"})
+	c.send(sioproto.Packet{Type: sioproto.Connect, Namespace: "/", Data: auth})
+	c.send(sioproto.Packet{Type: sioproto.Connect, Namespace: "/", Data: json.RawMessage(`{}`)})
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case p, ok := <-c.packets:
+			if !ok {
+				return // closed
+			}
+			t.Fatalf("got %s %s, want the connection closed", p.Type, p.Data)
+		case <-deadline:
+			t.Fatal("the connection stayed open")
+		}
 	}
 }

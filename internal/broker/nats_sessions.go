@@ -37,27 +37,31 @@ func (s *NATSSessions) PutSession(ctx context.Context, key string, data []byte, 
 	return s.bucket.put(ctx, "keeping a session", natsToken(key), append(v, data...))
 }
 
-// TakeSession implements Sessions.
+// TakeSession implements Sessions. A delete that finds another revision
+// than the one read lost to another taker, or to a newer record: the
+// newer one is read once more.
 func (s *NATSSessions) TakeSession(ctx context.Context, key string) ([]byte, error) {
 	var out []byte
 	err := s.bucket.do(ctx, "taking a session", func(ctx context.Context) error {
-		e, err := s.bucket.kv.Get(ctx, natsToken(key))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+		for range 2 {
+			e, err := s.bucket.kv.Get(ctx, natsToken(key))
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			err = s.bucket.kv.Delete(ctx, natsToken(key), jetstream.LastRevision(e.Revision()))
+			if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if v := e.Value(); len(v) >= 8 && time.Now().UnixNano() <= int64(binary.BigEndian.Uint64(v)) {
+				out = v[8:]
+			}
 			return nil
-		}
-		if err != nil {
-			return err
-		}
-		err = s.bucket.kv.Delete(ctx, natsToken(key), jetstream.LastRevision(e.Revision()))
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
-			return nil // another node took it first
-		}
-		if err != nil {
-			return err
-		}
-		v := e.Value()
-		if len(v) >= 8 && time.Now().UnixNano() <= int64(binary.BigEndian.Uint64(v)) {
-			out = v[8:]
 		}
 		return nil
 	})
