@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/core"
 	"github.com/heraldhq/herald/socketio"
 )
@@ -534,9 +535,9 @@ func (c Config) brokerURL() (kind, url string, err error) {
 	case b == "" || b == BrokerMemory:
 		return BrokerMemory, "", nil
 	case b == BrokerRedis:
-		return BrokerRedis, "redis://127.0.0.1:6379", nil
+		return BrokerRedis, broker.LocalRedis, nil
 	case b == BrokerNATS:
-		return BrokerNATS, "nats://127.0.0.1:4222", nil
+		return BrokerNATS, broker.LocalNATS, nil
 	case hasScheme(b, "redis", "rediss"):
 		return BrokerRedis, b, nil
 	case hasScheme(b, "nats", "tls"):

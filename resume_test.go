@@ -220,7 +220,7 @@ func TestResumeSeamOnRedis(t *testing.T) {
 	url := testservices.Redis(t)
 	resumeSeam(t, func(c *Config) {
 		c.Broker = url
-		c.Cluster.Prefix = "seam" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		c.Cluster.Prefix = testservices.Prefix(t, url, "seam")
 	})
 }
 
@@ -228,7 +228,7 @@ func TestResumeSeamOnNATS(t *testing.T) {
 	url := testservices.NATS(t)
 	resumeSeam(t, func(c *Config) {
 		c.Broker = url
-		c.Cluster.Prefix = "seam" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		c.Cluster.Prefix = testservices.Prefix(t, url, "seam")
 	})
 }
 

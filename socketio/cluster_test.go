@@ -2,8 +2,6 @@ package socketio_test
 
 import (
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,8 +94,7 @@ func TestClusterOperationsOnOneNode(t *testing.T) {
 // startSIOCluster starts n nodes on broker, sharing a cluster prefix no
 // other test uses.
 func startSIOCluster(t *testing.T, n int, broker string, mutate ...func(*herald.Config)) []*node {
-	name := strings.ReplaceAll(t.Name(), "/", "-")
-	prefix := "sio" + name[:min(len(name), 40)] + strconv.FormatInt(time.Now().UnixNano(), 36)
+	prefix := testservices.Prefix(t, broker, "sio")
 	var nodes []*node
 	for range n {
 		nodes = append(nodes, startNode(t, func(c *herald.Config) {

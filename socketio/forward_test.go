@@ -65,7 +65,7 @@ func handshake(t *testing.T, base string) string {
 // cannot be reached is named in a 502.
 func TestPollingIsForwardedToTheSessionsNode(t *testing.T) {
 	broker := testservices.Redis(t)
-	prefix := "fwd" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
+	prefix := testservices.Prefix(t, broker, "fwd")
 	_, a := servedNode(t, broker, prefix, "")
 	nb, b := servedNode(t, broker, prefix, "")
 	// c announces a URL where nothing listens.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -31,9 +30,7 @@ const clusterTTL = 3 * time.Second
 // prefix no other test uses, and waits until each lists all n nodes.
 func startCluster(t *testing.T, n int, broker, extra string) *cluster {
 	t.Helper()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	prefix := "t" + hex.EncodeToString(b[:])
+	prefix := testservices.Prefix(t, broker, "t")
 	c := &cluster{}
 	for i := 0; i < n; i++ {
 		addr := freeAddr(t)

@@ -48,6 +48,13 @@ type HistoryOptions struct {
 	Limit int
 }
 
+// LocalRedis and LocalNATS are the servers `broker: redis` and `broker:
+// nats` name: this machine's, on their standard ports.
+const (
+	LocalRedis = "redis://127.0.0.1:6379"
+	LocalNATS  = "nats://127.0.0.1:4222"
+)
+
 // ErrClosed is returned by a broker that has been closed.
 var ErrClosed = errors.New("broker: closed")
 

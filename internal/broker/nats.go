@@ -43,7 +43,6 @@ type NATSOptions struct {
 
 // NATS option defaults.
 const (
-	natsDefaultURL         = "nats://127.0.0.1:4222"
 	natsDefaultPrefix      = "herald"
 	natsDefaultMetaTTL     = 24 * time.Hour
 	natsDefaultPresenceTTL = 30 * time.Second
@@ -57,7 +56,7 @@ var natsPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 func (o NATSOptions) withDefaults() (NATSOptions, error) {
 	if o.URL == "" {
-		o.URL = natsDefaultURL
+		o.URL = LocalNATS
 	}
 	if o.Prefix == "" {
 		o.Prefix = natsDefaultPrefix

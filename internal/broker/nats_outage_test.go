@@ -170,7 +170,9 @@ func TestNATSLostStreamIsMadeAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dropNATSPrefix(url, prefix)
+	if err := broker.ForgetPrefix(ctx, url, prefix); err != nil {
+		t.Fatal(err)
+	}
 	if _, pos, err := a.Broker.History(ctx, ch, broker.HistoryOptions{}); err != nil || pos.Offset != 0 {
 		t.Fatalf("history of a lost stream: %+v, %v", pos, err)
 	}

@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
 )
 
 // A cluster run (--nodes N --broker redis|nats|URL) starts N `herald
@@ -118,6 +121,7 @@ func (cf *clusterFlags) start(ctx context.Context, c *common, env Env) (nodes, e
 		t, port, logf, err := newChildTarget("herald-bench-")
 		if err == nil {
 			t.name, t.apiKey, t.tokenSecret = fmt.Sprintf("node%d", i), apiKey, secret
+			t.broker, t.prefix = cf.broker, prefix
 			err = t.serve(ctx, env.Executable, nil, port, logf, clusterYAML(cf.broker, prefix, t.name))
 		}
 		if err != nil {
@@ -160,13 +164,33 @@ func (ns nodes) waitListed(ctx context.Context, limit time.Duration) error {
 	return nil
 }
 
-// stop stops every node at once.
+// stop stops every node at once, then deletes what a cluster kept in
+// its broker: the run's prefix is its own.
 func (ns nodes) stop() {
 	var wg sync.WaitGroup
 	for _, t := range ns {
 		wg.Go(t.stop)
 	}
 	wg.Wait()
+	if len(ns) == 0 || ns[0].prefix == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := broker.ForgetPrefix(ctx, brokerURL(ns[0].broker), ns[0].prefix); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: deleting the cluster's keys and streams under %s: %v\n", ns[0].prefix, err)
+	}
+}
+
+// brokerURL is the URL --broker names.
+func brokerURL(b string) string {
+	switch b {
+	case "redis":
+		return broker.LocalRedis
+	case "nats":
+		return broker.LocalNATS
+	}
+	return strings.SplitN(b, ",", 2)[0]
 }
 
 // exited returns an error naming the first node that is no longer

@@ -32,12 +32,13 @@ type target struct {
 	tokenSecret string
 	pid         int // 0: unknown, no memory or CPU figures
 	// name is the node's name in a cluster run (node0, node1, ...);
-	// empty for a server alone.
-	name    string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	logPath string
-	dir     string
+	// empty for a server alone. broker and prefix are the cluster's.
+	name           string
+	broker, prefix string
+	cmd            *exec.Cmd
+	exited         chan struct{}
+	logPath        string
+	dir            string
 }
 
 func randomHex(n int) string {
