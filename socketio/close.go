@@ -63,8 +63,11 @@ func (s *Socket) transportClosed(reason string) {
 	case socketConnecting:
 		// admit, still running, sees it and ends the socket; what it
 		// waits on (the authenticator, a middleware, OnConnect) can see
-		// the client is gone.
-		s.state.Store(socketClosed)
+		// the client is gone. Unless admit connected it meanwhile.
+		if !s.state.CompareAndSwap(socketConnecting, socketClosed) {
+			s.transportClosed(reason)
+			return
+		}
 		s.client.Cancel()
 		s.failAcks()
 		return

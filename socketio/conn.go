@@ -178,7 +178,9 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 			return
 		}
 	}
-	c.open(n, auth, saved, after)
+	if !c.open(n, auth, saved, after) {
+		c.srv.keepSaved(saved)
+	}
 }
 
 // maxFetches bounds the CONNECTs of one connection waiting on the

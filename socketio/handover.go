@@ -98,7 +98,7 @@ func (srv *Server) handOver(_ context.Context, raw json.RawMessage) (any, error)
 		return handoverReply{Session: ss}, nil
 	}
 	// A node shutting down may yet store it.
-	return handoverReply{Stored: srv.closing.Load() && srv.sessions.storing()}, nil
+	return handoverReply{Stored: srv.closing.Load() && srv.sessions.storing(a.PID)}, nil
 }
 
 // handOff ends the socket, kept for recovery, for good and returns it as
@@ -175,7 +175,7 @@ func (srv *Server) fetchSession(ctx context.Context, a handoverArgs) (*savedSess
 			case r.Stored:
 				take = srv.awaitStored
 			case noted && !answered:
-				srv.putNote(a.PID, node) // left for a later try
+				srv.writeNote(a.PID, node, false) // left for a later try, unless it stored it meanwhile
 				return nil, ""
 			}
 		}
@@ -242,19 +242,22 @@ func (srv *Server) keepSaved(ss *savedSession) {
 	if ss == nil {
 		return
 	}
-	st := &srv.sessions
-	st.mu.Lock()
-	late := st.taken
-	if !late {
-		st.saved[ss.PID] = ss
-	}
-	st.mu.Unlock()
-	switch {
-	case late && srv.core.Clustered():
-		srv.storeSessions(context.Background(), []*savedSession{ss})
-	case !late:
+	if srv.sessions.add(ss) {
 		srv.noteHolder(ss.PID)
+		return
 	}
+	srv.storeLate(ss)
+}
+
+// storeLate saves a socket that ended after the shutdown took what it
+// saves: in a cluster straight to the broker; on data_dir, which is
+// written already, it is lost, and said so.
+func (srv *Server) storeLate(ss *savedSession) {
+	if !srv.core.Clustered() {
+		srv.core.Log().Warn("socket.io: a socket ended after the shutdown saved the others is not saved", "sid", ss.SID)
+		return
+	}
+	srv.storeSessions(context.Background(), []*savedSession{ss})
 }
 
 // noteHolder notes in the shared broker, for the rest of the recovery
@@ -265,18 +268,23 @@ func (srv *Server) noteHolder(pid string) {
 	if node, ok := srv.pidNode(pid); !ok || node == srv.core.ID() || !srv.core.Clustered() || srv.closing.Load() {
 		return
 	}
-	srv.putNote(pid, srv.core.ID())
+	srv.writeNote(pid, srv.core.ID(), true)
 }
 
-// putNote writes that node keeps the socket under pid, in the background.
-func (srv *Server) putNote(pid, node string) {
+// writeNote notes, in the background, that node keeps the socket under
+// pid: over what the broker keeps there, or only where it keeps nothing.
+func (srv *Server) writeNote(pid, node string, replace bool) {
 	b, _ := json.Marshal(storedSocket{Node: node})
+	keep := srv.core.AddSession
+	if replace {
+		keep = srv.core.KeepSession
+	}
 	srv.closers.Add(1)
 	go func() {
 		defer srv.closers.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		_ = srv.core.KeepSession(ctx, pid, b, srv.cfg.RecoveryWindow) // a failure is counted and logged
+		_ = keep(ctx, pid, b, srv.cfg.RecoveryWindow) // a failure is counted and logged
 	}()
 }
 

@@ -60,6 +60,9 @@ func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 	}
 	cr := s.srv.core
 	creds, e := cr.Credentials(&s.client, a.Token)
+	if e != nil && s.leftWith(saved) {
+		return
+	}
 	if e != nil {
 		if a.Token == "" {
 			e.Message = "authentication required: send {token} in the auth payload"
@@ -70,16 +73,15 @@ func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 	cr.Identify(&s.client, creds) // the middlewares may ask who it is
 	// Each step below may block; the client may be gone when it returns.
 	if err := s.runMiddlewares(); err != nil || s.gone() {
-		if err != nil {
+		if !s.leftWith(saved) {
 			s.refuse(connectErrorOf(err))
-		} else {
-			s.abandon()
-			s.srv.keepSaved(saved) // for the client's next try
 		}
 		return
 	}
 	if e := cr.Connect(&s.client, creds); e != nil {
-		s.refuse(&ConnectError{Message: e.Message, Data: map[string]int{"code": e.Close}})
+		if !s.leftWith(saved) {
+			s.refuse(&ConnectError{Message: e.Message, Data: map[string]int{"code": e.Close}})
+		}
 		return
 	}
 	var subs []core.Subscription
@@ -95,6 +97,18 @@ func (s *Socket) admit(raw json.RawMessage, saved *savedSession, after uint64) {
 // gone reports whether the socket's transport closed while it was being
 // let in.
 func (s *Socket) gone() bool { return s.state.Load() == socketClosed }
+
+// leftWith reports whether the client left while being let in (what
+// refused it may be only that), and then ends the socket, keeping the
+// session it was to get back for the client's next try.
+func (s *Socket) leftWith(saved *savedSession) bool {
+	if !s.gone() {
+		return false
+	}
+	s.abandon()
+	s.srv.keepSaved(saved)
+	return true
+}
 
 // abandon ends a socket that was never connected.
 func (s *Socket) abandon() {

@@ -83,9 +83,10 @@ type sessionStore struct {
 	// read at start, fetched from another node for a client that left
 	// before it could have it, or of sockets the shutdown ended.
 	saved map[string]*savedSession
-	// taken is set once the shutdown has taken them all to save them, and
-	// written is closed once they are saved.
+	// taken is set once the shutdown has taken them all to save them,
+	// stored are their pids, and written is closed once they are saved.
 	taken   bool
+	stored  map[string]bool
 	written chan struct{}
 }
 
@@ -129,12 +130,21 @@ func (s *Socket) keepForRestart(prev int32, reason string) {
 	if s.pid == "" || (prev != socketConnected && prev != socketRecoverable) || !s.srv.saving(reason) {
 		return
 	}
-	if ss := s.snapshot(s.goneAt(prev), 0); ss != nil {
-		st := &s.srv.sessions
-		st.mu.Lock()
-		st.saved[ss.PID] = ss
-		st.mu.Unlock()
+	if ss := s.snapshot(s.goneAt(prev), 0); ss != nil && !s.srv.sessions.add(ss) {
+		go s.srv.storeLate(ss) // off the outbox lock
 	}
+}
+
+// add keeps ss for its client, unless the shutdown has taken what it
+// saves already.
+func (st *sessionStore) add(ss *savedSession) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.taken {
+		return false
+	}
+	st.saved[ss.PID] = ss
+	return true
 }
 
 // snapshot is the socket as another node needs it to give it back to a
@@ -209,9 +219,11 @@ func (srv *Server) writeSessions(ctx context.Context) {
 	}
 	st.mu.Lock()
 	f := savedSessions{Offset: srv.offsets.Load()}
+	st.stored = map[string]bool{}
 	for pid, ss := range st.saved {
 		if srv.withinWindow(ss) {
 			f.Sessions = append(f.Sessions, ss)
+			st.stored[pid] = true
 		}
 		delete(st.saved, pid) // saved now, not to be given here too
 	}
@@ -304,16 +316,18 @@ func (st *sessionStore) forget(within func(*savedSession) bool) {
 	}
 }
 
-// storing reports whether a node that is shutting down may yet store a
-// socket in the shared broker: until it has stored them all. After that,
-// whatever it stored is there.
-func (st *sessionStore) storing() bool {
+// storing reports whether a node that is shutting down may yet store
+// the socket under pid in the shared broker: until it has taken them all,
+// any; then those it took, until they are stored.
+func (st *sessionStore) storing(pid string) bool {
 	select {
 	case <-st.written:
 		return false
 	default:
-		return true
 	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return !st.taken || st.stored[pid]
 }
 
 // sinceFor is outbox.sinceFor on what was saved.

@@ -33,8 +33,24 @@ func newNATSSessions(ctx context.Context, js jetstream.JetStream, link *natsLink
 
 // PutSession implements Sessions; ttl is cut to natsSessionsTTL.
 func (s *NATSSessions) PutSession(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	return s.bucket.put(ctx, "keeping a session", natsToken(key), sessionValue(data, ttl))
+}
+
+// AddSession implements Sessions.
+func (s *NATSSessions) AddSession(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	return s.bucket.do(ctx, "keeping a session", func(ctx context.Context) error {
+		_, err := s.bucket.kv.Create(ctx, natsToken(key), sessionValue(data, ttl))
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return nil
+		}
+		return err
+	})
+}
+
+// sessionValue is data led by its deadline.
+func sessionValue(data []byte, ttl time.Duration) []byte {
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), uint64(time.Now().Add(ttl).UnixNano()))
-	return s.bucket.put(ctx, "keeping a session", natsToken(key), append(v, data...))
+	return append(v, data...)
 }
 
 // TakeSession implements Sessions. A delete that finds another revision

@@ -24,6 +24,15 @@ func (s *RedisSessions) PutSession(ctx context.Context, key string, data []byte,
 	return nil
 }
 
+// AddSession implements Sessions.
+func (s *RedisSessions) AddSession(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	cmd := s.client.B().Set().Key(s.keys.session(key)).Value(rueidis.BinaryString(data)).Nx().PxMilliseconds(max(ttl.Milliseconds(), 1)).Build()
+	if err := s.client.Do(ctx, cmd).Error(); err != nil && !rueidis.IsRedisNil(err) {
+		return fmt.Errorf("broker: keeping a session in Redis: %w", err)
+	}
+	return nil
+}
+
 // TakeSession implements Sessions.
 func (s *RedisSessions) TakeSession(ctx context.Context, key string) ([]byte, error) {
 	b, err := s.client.Do(ctx, s.client.B().Getdel().Key(s.keys.session(key)).Build()).AsBytes()

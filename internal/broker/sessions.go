@@ -12,6 +12,8 @@ import (
 type Sessions interface {
 	// PutSession keeps data under key for ttl.
 	PutSession(ctx context.Context, key string, data []byte, ttl time.Duration) error
+	// AddSession is PutSession, unless a record is kept under key.
+	AddSession(ctx context.Context, key string, data []byte, ttl time.Duration) error
 	// TakeSession returns the data kept under key and forgets it; nil
 	// when there is none (never put, expired, or taken).
 	TakeSession(ctx context.Context, key string) ([]byte, error)

@@ -59,7 +59,7 @@ func NewMetrics() *Metrics {
 		Forwarded: counterVec("forwarded_requests_total",
 			"Socket.IO polling requests and upgrades forwarded to the node holding their session, by result: ok, or unreachable (answered 502).", "result"),
 		Handovers: counterVec("socketio_handovers_total",
-			"Socket.IO CONNECTs recovering a socket this node does not hold, by result: node (another node handed it over), broker (stored by a node that shut down), none (no node nor the broker had it), refused (found, but too old or its offset out of reach), busy (too many such CONNECTs at once).", "result"),
+			"Socket.IO CONNECTs recovering a socket this node does not hold, by result: node (another node handed it over), broker (stored by a node that shut down), none (not found, or its node did not answer), refused (found, but its client may not have it back: token expired, out of its window, offset out of reach, or a room without a stream), busy (too many such CONNECTs at once).", "result"),
 	}
 }
 

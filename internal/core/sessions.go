@@ -22,6 +22,17 @@ func (c *Core) KeepSession(ctx context.Context, key string, data []byte, ttl tim
 	return nil
 }
 
+// AddSession is KeepSession, unless a record is kept under key.
+func (c *Core) AddSession(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	if c.sessions == nil {
+		return ErrNoSessions
+	}
+	if err := c.sessions.AddSession(ctx, key, data, ttl); err != nil {
+		return c.brokerFailed("session", "keeping a session", err)
+	}
+	return nil
+}
+
 // TakeSession returns what KeepSession kept under key and forgets it;
 // nil when there is none.
 func (c *Core) TakeSession(ctx context.Context, key string) ([]byte, error) {

@@ -45,6 +45,23 @@ func testSessions(t *testing.T, s Setup) {
 	if v, err := a.b.Sessions.TakeSession(ctx(t), "never-"+unique()); v != nil || err != nil {
 		t.Fatalf("an unknown key gave %q, %v", v, err)
 	}
+	// AddSession keeps a record only where there is none.
+	added := "added-" + unique()
+	if err := a.b.Sessions.AddSession(ctx(t), added, []byte("first"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.b.Sessions.AddSession(ctx(t), added, []byte("second"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.b.Sessions.TakeSession(ctx(t), added); string(v) != "first" || err != nil {
+		t.Fatalf("after two adds the record is %q (%v), want the first", v, err)
+	}
+	if err := a.b.Sessions.AddSession(ctx(t), added, []byte("again"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.b.Sessions.TakeSession(ctx(t), added); string(v) != "again" || err != nil {
+		t.Fatalf("an add after the take kept %q (%v), want it kept", v, err)
+	}
 	short := "short-" + unique()
 	if err := a.b.Sessions.PutSession(ctx(t), short, data, 100*time.Millisecond); err != nil {
 		t.Fatal(err)
