@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,9 @@ func brokerRestartsMidStream(t *testing.T, srv *testservices.Server, brokerName 
 	pub.waitAcked(t, 50, 20*time.Second)
 	killedAt := pub.unanswered() // publishes from here on race the kill
 	srv.Stop()
-	time.Sleep(brokerOutage)
+	time.Sleep(brokerOutage / 2)
+	readsRefused(t, c.addrs[0], ch, brokerName)
+	time.Sleep(brokerOutage / 2)
 	srv.Start()
 	pub.waitAcked(t, 150, 30*time.Second)
 	acked, refused := pub.finish(t)
@@ -60,6 +63,19 @@ func brokerRestartsMidStream(t *testing.T, srv *testservices.Server, brokerName 
 	}
 	t.Logf("%d clients delivered all %d acknowledged publications once, in order, in %d epoch(s); %d publishes refused with 503 during the outage, %d of them published all the same",
 		len(feeds), len(acked), epochs, len(refused), taken)
+}
+
+// readsRefused checks that a read the broker serves is refused with a
+// 503 naming it while it is down, as a publish is.
+func readsRefused(t *testing.T, addr, ch, brokerName string) {
+	t.Helper()
+	var e struct {
+		Error string `json:"error"`
+	}
+	status := apiGet(t, addr, "/api/history?channel="+ch, &e)
+	if status != 503 || !strings.Contains(e.Error, "broker unavailable") || !strings.Contains(e.Error, brokerName) {
+		t.Fatalf("history while %s is down: %d %q, want 503 naming it", brokerName, status, e.Error)
+	}
 }
 
 // checkEveryNodeTookPublishesAfter fails unless each node acknowledged

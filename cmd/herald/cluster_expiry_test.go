@@ -60,17 +60,27 @@ func deadNodeExpires(t *testing.T, brokerURL string) {
 		clusterTTL, nodesGone.Round(10*time.Millisecond), presenceGone.Round(10*time.Millisecond))
 }
 
-// presentIn is how many clients the node at addr shows present in ch.
+// presentIn is how many clients the node at addr shows present in ch. A
+// broker too slow for the read (a 503: the machine is loaded) is asked
+// again, a few times.
 func presentIn(t *testing.T, addr, ch string) int {
 	var p struct {
 		Clients []struct {
 			Client string `json:"client"`
 		} `json:"clients"`
 	}
-	if status := apiGet(t, addr, "/api/presence?channel="+ch, &p); status != 200 {
-		t.Fatalf("presence on %s: HTTP %d", addr, status)
+	for try := 1; ; try++ {
+		status := apiGet(t, addr, "/api/presence?channel="+ch, &p)
+		switch {
+		case status == 200:
+			return len(p.Clients)
+		case status == 503 && try < 5:
+			t.Logf("presence on %s: 503, asking again", addr)
+			time.Sleep(100 * time.Millisecond)
+		default:
+			t.Fatalf("presence on %s: HTTP %d", addr, status)
+		}
 	}
-	return len(p.Clients)
 }
 
 // nodesListed are the names of the nodes /api/info at addr lists.

@@ -83,6 +83,16 @@ func (c *Core) brokerFailed(op, what string, err error) *Error {
 	return unavailable(what, err)
 }
 
+// readFailed is the error of a read from the broker (history, presence,
+// the registry): on a shared broker it could not be reached, and the
+// caller may try again (503); on this node's own stores it is a fault.
+func (c *Core) readFailed(op, what string, err error) *Error {
+	if c.sharedBroker {
+		return c.brokerFailed(op, what, err)
+	}
+	return internal(what, err)
+}
+
 // unavailable is the error for work the broker refused or could not be
 // reached for.
 func unavailable(what string, err error) *Error {

@@ -32,11 +32,11 @@ func (c *Core) RemoveHistory(ctx context.Context, ch string) (broker.StreamPosit
 		return broker.StreamPosition{}, e
 	}
 	if err := c.broker.RemoveHistory(ctx, ch); err != nil {
-		return broker.StreamPosition{}, internal("removing history", err)
+		return broker.StreamPosition{}, c.readFailed("history", "removing history", err)
 	}
 	_, pos, err := c.broker.History(ctx, ch, broker.HistoryOptions{Since: math.MaxUint64})
 	if err != nil {
-		return pos, internal("history", err)
+		return pos, c.readFailed("history", "history", err)
 	}
 	return pos, nil
 }

@@ -46,7 +46,7 @@ func (c *Core) announceLoop() {
 func (c *Core) Nodes(ctx context.Context) ([]broker.NodeInfo, error) {
 	nodes, err := c.registry.Nodes(ctx)
 	if err != nil {
-		return nil, internal("listing the nodes", err)
+		return nil, c.readFailed("registry", "listing the nodes", err)
 	}
 	self := c.info()
 	for i := range nodes {

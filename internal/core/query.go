@@ -35,7 +35,7 @@ func (c *Core) ClientPresence(cl *Client, ch string) ([]*record.ClientInfo, erro
 func (c *Core) presenceList(ctx context.Context, ch string) ([]*record.ClientInfo, error) {
 	m, err := c.presence.Presence(ctx, ch)
 	if err != nil {
-		return nil, internal("presence", err)
+		return nil, c.readFailed("presence", "presence", err)
 	}
 	out := make([]*record.ClientInfo, 0, len(m))
 	for _, info := range m {
@@ -80,13 +80,13 @@ func (c *Core) history(ctx context.Context, ch string, q HistoryQuery) ([]*recor
 	opts := broker.HistoryOptions{Since: q.Since, Limit: max(q.Limit, 0)}
 	pubs, pos, err := c.broker.History(ctx, ch, opts)
 	if err != nil {
-		return nil, pos, internal("history", err)
+		return nil, pos, c.readFailed("history", "history", err)
 	}
 	if q.Epoch != "" && q.Epoch != pos.Epoch && q.Since != 0 {
 		// Offsets of another epoch say nothing about this stream: all it
 		// keeps is new to the client.
 		if pubs, _, err = c.broker.History(ctx, ch, broker.HistoryOptions{Limit: opts.Limit}); err != nil {
-			return nil, pos, internal("history", err)
+			return nil, pos, c.readFailed("history", "history", err)
 		}
 	}
 	return pubs, pos, nil
