@@ -111,7 +111,7 @@ func (s *Socket) detach(reason string) {
 
 // close ends the socket for good: it leaves its rooms and its user's
 // connections, and OnDisconnect runs.
-func (s *Socket) close(reason string) { s.end(reason, s.keepForRestart) }
+func (s *Socket) close(reason string) { s.end(reason, s.keepForNextNode) }
 
 // end is close, with last run on the socket's state before its log goes
 // (under the outbox lock, with the state it had).

@@ -108,12 +108,13 @@ func (srv *Server) handOver(_ context.Context, raw json.RawMessage) (any, error)
 func (s *Socket) handOff(after uint64) *savedSession {
 	var ss *savedSession
 	s.end("transport close", func(prev int32, _ string) {
-		o := &s.out
-		if prev == socketRecoverable && !s.client.Expired() && after >= o.trimmed && after <= o.last() &&
-			time.Since(s.disconnectedSince()) <= s.srv.cfg.RecoveryWindow {
+		if prev == socketRecoverable && !s.client.Expired() {
 			ss = s.snapshot(s.disconnectedSince(), after)
 		}
 	})
+	if ss == nil || !s.srv.givesBack(ss, after) {
+		return nil
+	}
 	return ss
 }
 

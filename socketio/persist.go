@@ -75,7 +75,8 @@ type savedMark struct {
 	Epoch   string `json:"e"`
 }
 
-// sessionStore is the server's side of the file.
+// sessionStore holds the sockets saved for their clients: the file's
+// (data_dir), and, in a cluster, those on their way to another node.
 type sessionStore struct {
 	dir string
 	mu  sync.Mutex
@@ -123,10 +124,10 @@ func (srv *Server) saving(reason string) bool {
 	return (srv.sessions.dir != "" || srv.core.Clustered()) && srv.closing.Load() && srv.recoveryOn() && recoverableReasons[reason]
 }
 
-// keepForRestart records the socket for the next node (on data_dir, or
+// keepForNextNode records the socket for the next node (on data_dir, or
 // any node of the cluster), when the shutdown is to save it. s.out.mu held; the socket has let go of
 // its connection, so nothing more reaches its client.
-func (s *Socket) keepForRestart(prev int32, reason string) {
+func (s *Socket) keepForNextNode(prev int32, reason string) {
 	if s.pid == "" || (prev != socketConnected && prev != socketRecoverable) || !s.srv.saving(reason) {
 		return
 	}
